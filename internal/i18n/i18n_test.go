@@ -1,0 +1,61 @@
+package i18n
+
+import (
+	"testing"
+	"testing/fstest"
+)
+
+func TestNegotiate(t *testing.T) {
+	tests := []struct {
+		explicit, accept string
+		want             Lang
+	}{
+		{"", "", FR},
+		{"nl", "fr-BE", NL},
+		{"EN", "", EN},
+		{"de", "nl-BE,nl;q=0.9", NL},
+		{"", "fr-BE,fr;q=0.9,en;q=0.8", FR},
+		{"", "en-GB", EN},
+		{"", "de-DE", FR},
+		{"", "nl;q=0.1,en;q=0.9", EN},
+		{"", ";;;garbage\x00", FR},
+	}
+	for _, tt := range tests {
+		if got := Negotiate(tt.explicit, tt.accept, FR); got != tt.want {
+			t.Errorf("Negotiate(%q, %q) = %q, want %q", tt.explicit, tt.accept, got, tt.want)
+		}
+	}
+}
+
+func TestLoad(t *testing.T) {
+	good := fstest.MapFS{
+		"fr.json": {Data: []byte(`{"a.b": "Bonjour {{.Name}}", "tries": {"one": "{{.Count}} essai", "many": "{{.Count}} essais", "other": "{{.Count}} essais"}}`)},
+		"nl.json": {Data: []byte(`{"a.b": "Hallo {{.Name}}", "tries": {"one": "{{.Count}} poging", "other": "{{.Count}} pogingen"}}`)},
+		"en.json": {Data: []byte(`{"a.b": "Hello {{.Name}}", "tries": {"one": "{{.Count}} try", "other": "{{.Count}} tries"}}`)},
+	}
+	c, err := Load(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.T(NL, "a.b", map[string]string{"Name": "Jan"}); got != "Hallo Jan" {
+		t.Errorf("T = %q", got)
+	}
+	if got := c.N(FR, "tries", 2); got != "2 essais" {
+		t.Errorf("N(fr, 2) = %q", got)
+	}
+	if got := c.N(EN, "tries", 1); got != "1 try" {
+		t.Errorf("N(en, 1) = %q", got)
+	}
+	if got := c.T(EN, "missing.key", nil); got != "missing.key" {
+		t.Errorf("unknown key = %q", got)
+	}
+
+	bad := fstest.MapFS{
+		"fr.json": {Data: []byte(`{"a": "x", "b": "y"}`)},
+		"nl.json": {Data: []byte(`{"a": "x"}`)},
+		"en.json": {Data: []byte(`{"a": "x", "b": "y"}`)},
+	}
+	if _, err := Load(bad); err == nil {
+		t.Error("Load accepted a catalog with a missing key")
+	}
+}
