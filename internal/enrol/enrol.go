@@ -1,0 +1,81 @@
+// Package enrol is the TOTP initialisation wizard as a state machine (guide
+// steps 5–7; SPEC 2.2). The wizard's progress and the pending secret live in
+// an Enrolment record on the server, found through a random id kept in a
+// cookie; nothing of it travels in a form field, so a step cannot be skipped
+// by posting to a later one.
+//
+//	            password OK            answer OK (or question chosen)
+//	 (step 1) ───────────────► Question ─────────────────────────────► Code
+//	                               │                                    │ │
+//	                        Cancel │              right code (step 4) ◄─┘ │ 3rd wrong code,
+//	                               ▼                   linked, deleted    │ Cancel or expiry:
+//	                            deleted                                   ▼ deleted (start again)
+//
+// A record expires Lifetime after it was created, whatever its state.
+package enrol
+
+import (
+	"errors"
+	"time"
+)
+
+// State is where a wizard stands.
+type State string
+
+// The states past step 1 (step 1 — identifier, password, account type —
+// creates the record).
+const (
+	// Question: the password was verified; the account's security question
+	// must be answered, or chosen and answered when it has none (step 2).
+	Question State = "question"
+	// Code: a new secret was generated; the person must type a code from
+	// their app (step 3).
+	Code State = "code"
+)
+
+// Limits of one enrolment.
+const (
+	MaxCodeTries = 3 // wrong codes before the enrolment is cancelled (guide step 7)
+	Lifetime     = 15 * time.Minute
+)
+
+// ErrWrongState is returned when a step is attempted out of order.
+var ErrWrongState = errors.New("enrol: step out of order")
+
+// Enrolment is one run of the wizard.
+type Enrolment struct {
+	IDHash    []byte // hash of the cookie's random id
+	AccountID int64
+	State     State
+	Secret    []byte // the pending secret, sealed; empty before the Code state
+	TriesLeft int    // wrong codes still allowed in the Code state
+	Created   time.Time
+	Expires   time.Time
+}
+
+// New starts an enrolment for an account whose password was just verified.
+func New(idHash []byte, accountID int64, now time.Time) Enrolment {
+	return Enrolment{IDHash: idHash, AccountID: accountID, State: Question, Created: now, Expires: now.Add(Lifetime)}
+}
+
+// Expired reports whether the record is past its lifetime at now.
+func (e *Enrolment) Expired(now time.Time) bool { return !now.Before(e.Expires) }
+
+// Answered moves past the security question, with the sealed pending secret.
+func (e *Enrolment) Answered(sealedSecret []byte) error {
+	if e.State != Question {
+		return ErrWrongState
+	}
+	e.State, e.Secret, e.TriesLeft = Code, sealedSecret, MaxCodeTries
+	return nil
+}
+
+// WrongCode counts a wrong code; it reports whether that was the last try,
+// in which case the enrolment must be deleted and the person starts again.
+func (e *Enrolment) WrongCode() (cancelled bool, err error) {
+	if e.State != Code {
+		return false, ErrWrongState
+	}
+	e.TriesLeft--
+	return e.TriesLeft <= 0, nil
+}
