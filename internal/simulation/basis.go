@@ -75,7 +75,8 @@ type Limits struct {
 	// simulation date (70 admits a person up to the day before 71).
 	MinAgeAtStart int `yaml:"min_age_at_start"`
 	MaxAgeAtStart int `yaml:"max_age_at_start"`
-	// MaxAgeAtEnd bounds the exact age at the end of the loan: 80 admits a
+	// MaxAgeAtEnd bounds the age at the end of the loan, counted as the
+	// priced age (completed months at start) plus the duration: 80 admits a
 	// loan that ends on the 80th birthday at the latest.
 	MaxAgeAtEnd int `yaml:"max_age_at_end"`
 	// MaxCapital is the largest capital a quick simulation accepts, in euros.
