@@ -1,0 +1,203 @@
+package sqldb
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"sesame/internal/enrol"
+	"sesame/internal/store"
+)
+
+// LinkAuthenticator stores the account's authenticator.
+func (s *DB) LinkAuthenticator(ctx context.Context, a store.Authenticator) error {
+	_, err := s.q.ExecContext(ctx, `INSERT INTO authenticators (account_id, secret, linked, last_step) VALUES ($1, $2, $3, $4)`,
+		a.AccountID, a.Secret, ms(a.Linked), a.LastStep)
+	return mapErr(err)
+}
+
+// GetAuthenticator returns the account's authenticator.
+func (s *DB) GetAuthenticator(ctx context.Context, accountID int64) (store.Authenticator, error) {
+	a := store.Authenticator{AccountID: accountID}
+	var linked int64
+	err := s.q.QueryRowContext(ctx, `SELECT secret, linked, last_step FROM authenticators WHERE account_id = $1`, accountID).
+		Scan(&a.Secret, &linked, &a.LastStep)
+	if err != nil {
+		return store.Authenticator{}, mapErr(err)
+	}
+	a.Linked = fromMS(linked)
+	return a, nil
+}
+
+// UnlinkAuthenticator removes the account's authenticator.
+func (s *DB) UnlinkAuthenticator(ctx context.Context, accountID int64) error {
+	res, err := s.q.ExecContext(ctx, `DELETE FROM authenticators WHERE account_id = $1`, accountID)
+	return affected(res, err)
+}
+
+// UseTOTPStep records step as used if it is later than the last one: one
+// conditional UPDATE, so two instances racing with the same code cannot both
+// succeed.
+func (s *DB) UseTOTPStep(ctx context.Context, accountID int64, step int64) error {
+	res, err := s.q.ExecContext(ctx, `UPDATE authenticators SET last_step = $1 WHERE account_id = $2 AND last_step < $1`, step, accountID)
+	if err = affected(res, err); !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	// Nothing updated: either there is no authenticator or the step was used.
+	if _, gerr := s.GetAuthenticator(ctx, accountID); gerr != nil {
+		return gerr
+	}
+	return store.ErrReplayed
+}
+
+func affected(res interface{ RowsAffected() (int64, error) }, err error) error {
+	if err != nil {
+		return mapErr(err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
+// CreateSession inserts a session.
+func (s *DB) CreateSession(ctx context.Context, ss store.Session) error {
+	_, err := s.q.ExecContext(ctx, `INSERT INTO sessions (id_hash, account_id, amr, created, last_seen, last_otp, addr, user_agent)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		ss.IDHash, ss.AccountID, strings.Join(ss.AMR, " "), ms(ss.Created), ms(ss.LastSeen), ms(ss.LastOTP), ss.Addr, ss.UserAgent)
+	return mapErr(err)
+}
+
+// GetSession returns the session.
+func (s *DB) GetSession(ctx context.Context, idHash []byte) (store.Session, error) {
+	ss := store.Session{IDHash: idHash}
+	var amr string
+	var created, seen, otp int64
+	err := s.q.QueryRowContext(ctx, `SELECT account_id, amr, created, last_seen, last_otp, addr, user_agent FROM sessions WHERE id_hash = $1`, idHash).
+		Scan(&ss.AccountID, &amr, &created, &seen, &otp, &ss.Addr, &ss.UserAgent)
+	if err != nil {
+		return store.Session{}, mapErr(err)
+	}
+	ss.AMR = strings.Fields(amr)
+	ss.Created, ss.LastSeen, ss.LastOTP = fromMS(created), fromMS(seen), fromMS(otp)
+	return ss, nil
+}
+
+// TouchSession records activity (and a fresh TOTP verification).
+func (s *DB) TouchSession(ctx context.Context, idHash []byte, seen, otp time.Time) error {
+	res, err := s.q.ExecContext(ctx, `UPDATE sessions SET last_seen = $1, last_otp = CASE WHEN $2 > 0 THEN $2 ELSE last_otp END WHERE id_hash = $3`,
+		ms(seen), ms(otp), idHash)
+	return affected(res, err)
+}
+
+// DeleteSession ends a session.
+func (s *DB) DeleteSession(ctx context.Context, idHash []byte) error {
+	_, err := s.q.ExecContext(ctx, `DELETE FROM sessions WHERE id_hash = $1`, idHash)
+	return mapErr(err)
+}
+
+// DeleteAccountSessions ends the account's sessions but keep.
+func (s *DB) DeleteAccountSessions(ctx context.Context, accountID int64, keep []byte) (int, error) {
+	if keep == nil {
+		keep = []byte{}
+	}
+	res, err := s.q.ExecContext(ctx, `DELETE FROM sessions WHERE account_id = $1 AND id_hash <> $2`, accountID, keep)
+	return count(res, err)
+}
+
+// DeleteSessionsBefore removes idle and too old sessions.
+func (s *DB) DeleteSessionsBefore(ctx context.Context, idle, absolute time.Time) (int, error) {
+	res, err := s.q.ExecContext(ctx, `DELETE FROM sessions WHERE last_seen < $1 OR created < $2`, ms(idle), ms(absolute))
+	return count(res, err)
+}
+
+func count(res interface{ RowsAffected() (int64, error) }, err error) (int, error) {
+	if err != nil {
+		return 0, mapErr(err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
+// CreateEnrolment inserts a wizard record.
+func (s *DB) CreateEnrolment(ctx context.Context, e enrol.Enrolment) error {
+	_, err := s.q.ExecContext(ctx, `INSERT INTO enrolments (id_hash, account_id, state, secret, tries_left, created, expires)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, e.IDHash, e.AccountID, e.State, e.Secret, e.TriesLeft, ms(e.Created), ms(e.Expires))
+	return mapErr(err)
+}
+
+const enrolmentColumns = `account_id, state, secret, tries_left, created, expires`
+
+func scanEnrolment(row interface{ Scan(...any) error }, idHash []byte) (enrol.Enrolment, error) {
+	e := enrol.Enrolment{IDHash: idHash}
+	var state string
+	var created, expires int64
+	if err := row.Scan(&e.AccountID, &state, &e.Secret, &e.TriesLeft, &created, &expires); err != nil {
+		return enrol.Enrolment{}, mapErr(err)
+	}
+	e.State, e.Created, e.Expires = enrol.State(state), fromMS(created), fromMS(expires)
+	return e, nil
+}
+
+// GetEnrolment returns a wizard record.
+func (s *DB) GetEnrolment(ctx context.Context, idHash []byte) (enrol.Enrolment, error) {
+	return scanEnrolment(s.q.QueryRowContext(ctx, `SELECT `+enrolmentColumns+` FROM enrolments WHERE id_hash = $1`, idHash), idHash)
+}
+
+// UpdateEnrolment changes a wizard record atomically.
+func (s *DB) UpdateEnrolment(ctx context.Context, idHash []byte, fn func(*enrol.Enrolment) error) (enrol.Enrolment, error) {
+	var out enrol.Enrolment
+	err := s.inTx(ctx, func(t *DB) error {
+		e, err := scanEnrolment(t.q.QueryRowContext(ctx, `SELECT `+enrolmentColumns+` FROM enrolments WHERE id_hash = $1`+t.dialect.forUpdate, idHash), idHash)
+		if err != nil {
+			return err
+		}
+		if err := fn(&e); err != nil {
+			return err
+		}
+		_, err = t.q.ExecContext(ctx, `UPDATE enrolments SET state = $1, secret = $2, tries_left = $3, expires = $4 WHERE id_hash = $5`,
+			e.State, e.Secret, e.TriesLeft, ms(e.Expires), idHash)
+		out = e
+		return mapErr(err)
+	})
+	return out, err
+}
+
+// DeleteEnrolment removes a wizard record.
+func (s *DB) DeleteEnrolment(ctx context.Context, idHash []byte) error {
+	_, err := s.q.ExecContext(ctx, `DELETE FROM enrolments WHERE id_hash = $1`, idHash)
+	return mapErr(err)
+}
+
+// DeleteEnrolmentsBefore removes expired wizard records.
+func (s *DB) DeleteEnrolmentsBefore(ctx context.Context, t time.Time) (int, error) {
+	res, err := s.q.ExecContext(ctx, `DELETE FROM enrolments WHERE expires < $1`, ms(t))
+	return count(res, err)
+}
+
+// AddAddressFailure counts a failure in key's window with one upsert.
+func (s *DB) AddAddressFailure(ctx context.Context, key string, now time.Time, window time.Duration) (int, error) {
+	var n int
+	start := ms(now.Add(-window))
+	err := s.q.QueryRowContext(ctx, `INSERT INTO address_failures (key, window_start, count) VALUES ($1, $2, 1)
+		ON CONFLICT (key) DO UPDATE SET
+			count = CASE WHEN address_failures.window_start <= $3 THEN 1 ELSE address_failures.count + 1 END,
+			window_start = CASE WHEN address_failures.window_start <= $3 THEN excluded.window_start ELSE address_failures.window_start END
+		RETURNING count`, key, ms(now), start).Scan(&n)
+	return n, mapErr(err)
+}
+
+// AddressFailures returns the count in key's current window.
+func (s *DB) AddressFailures(ctx context.Context, key string, now time.Time, window time.Duration) (int, error) {
+	var n int
+	err := s.q.QueryRowContext(ctx, `SELECT count FROM address_failures WHERE key = $1 AND window_start > $2`, key, ms(now.Add(-window))).Scan(&n)
+	if err = mapErr(err); errors.Is(err, store.ErrNotFound) {
+		return 0, nil
+	}
+	return n, err
+}

@@ -1,0 +1,215 @@
+// Package sqldb implements store.Store with database/sql on SQLite (the
+// embedded default, through the pure-Go modernc.org/sqlite driver) and on
+// PostgreSQL (through pgx). Both run the same SQL: placeholders are $N on
+// both, times are Unix milliseconds, and the few differences (row locks,
+// SKIP LOCKED) are two fields of dialect, not rewritten SQL.
+//
+// Migrations are embedded, one folder per database, and applied with goose
+// at Open.
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"sesame/internal/store"
+)
+
+//go:embed migrations
+var migrations embed.FS
+
+type dialect struct {
+	name      string
+	forUpdate string // appended to a SELECT that precedes an UPDATE of the same row
+	skipLock  string // appended to the SELECT that claims outbox rows
+}
+
+var (
+	sqliteDialect = dialect{name: "sqlite"}
+	// SQLite write transactions are serialised (BEGIN IMMEDIATE), so row
+	// locks are implied there; PostgreSQL needs them said.
+	postgresDialect = dialect{name: "postgres", forUpdate: " FOR UPDATE", skipLock: " FOR UPDATE SKIP LOCKED"}
+)
+
+// DB is a store.Store on a SQL database.
+type DB struct {
+	db      *sql.DB
+	q       querier // db, or the transaction this DB value is bound to
+	tx      bool
+	dialect dialect
+}
+
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+var _ store.Store = (*DB)(nil)
+
+// OpenSQLite opens (creating if needed) the SQLite database file at path and
+// migrates it. It uses WAL, foreign keys and immediate write transactions, so
+// concurrent requests queue on the busy timeout instead of failing.
+func OpenSQLite(ctx context.Context, path string) (*DB, error) {
+	q := url.Values{}
+	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)"} {
+		q.Add("_pragma", p)
+	}
+	q.Set("_txlock", "immediate")
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("sqldb: open %s: %w", path, err)
+	}
+	// One writer at a time in SQLite; a few readers alongside in WAL mode.
+	db.SetMaxOpenConns(8)
+	db.SetMaxIdleConns(8)
+	return open(ctx, db, sqliteDialect, goose.DialectSQLite3, nil)
+}
+
+// OpenPostgres connects to the PostgreSQL database at dsn (a postgres://
+// URL) and migrates it under an advisory lock, so several instances can
+// start at once.
+func OpenPostgres(ctx context.Context, dsn string) (*DB, error) {
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("sqldb: open postgres: %w", err)
+	}
+	db.SetMaxOpenConns(32)
+	db.SetMaxIdleConns(32)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	locker, err := lock.NewPostgresSessionLocker()
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return open(ctx, db, postgresDialect, goose.DialectPostgres, locker)
+}
+
+func open(ctx context.Context, db *sql.DB, d dialect, gd goose.Dialect, locker lock.SessionLocker) (*DB, error) {
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqldb: %s: %w", d.name, err)
+	}
+	fsys, err := fs.Sub(migrations, "migrations/"+d.name)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	opts := []goose.ProviderOption{goose.WithDisableGlobalRegistry(true)}
+	if locker != nil {
+		opts = append(opts, goose.WithSessionLocker(locker))
+	}
+	p, err := goose.NewProvider(gd, db, fsys, opts...)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqldb: migrations: %w", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqldb: migrate %s: %w", d.name, err)
+	}
+	return &DB{db: db, q: db, dialect: d}, nil
+}
+
+// Close closes the database.
+func (s *DB) Close() error { return s.db.Close() }
+
+// Ping reports whether the database answers.
+func (s *DB) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+
+// InTx runs fn in a transaction (or in the current one).
+func (s *DB) InTx(ctx context.Context, fn func(tx store.Store) error) error {
+	return s.inTx(ctx, func(t *DB) error { return fn(t) })
+}
+
+func (s *DB) inTx(ctx context.Context, fn func(t *DB) error) (err error) {
+	if s.tx {
+		return fn(s)
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqldb: begin: %w", err)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			tx.Rollback()
+			panic(p)
+		}
+		if err != nil {
+			tx.Rollback()
+			return
+		}
+		if cerr := tx.Commit(); cerr != nil {
+			err = fmt.Errorf("sqldb: commit: %w", cerr)
+		}
+	}()
+	return fn(&DB{db: s.db, q: tx, tx: true, dialect: s.dialect})
+}
+
+// ms stores a time as Unix milliseconds; the zero time is 0.
+func ms(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+// fromMS is the inverse of ms.
+func fromMS(v int64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(v).UTC()
+}
+
+// nullID stores 0 as NULL, for optional foreign keys.
+func nullID(id int64) sql.NullInt64 { return sql.NullInt64{Int64: id, Valid: id != 0} }
+
+// mapErr turns driver errors into the store's vocabulary.
+func mapErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.ErrNotFound
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return fmt.Errorf("%w: %v", store.ErrAlreadyExists, err)
+		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+			return fmt.Errorf("%w: %v", store.ErrNotFound, err)
+		}
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case "23505": // unique_violation
+			return fmt.Errorf("%w: %v", store.ErrAlreadyExists, err)
+		case "23503": // foreign_key_violation
+			return fmt.Errorf("%w: %v", store.ErrNotFound, err)
+		}
+	}
+	return err
+}
+
+// likePattern escapes s for a LIKE ... ESCAPE '\' substring match.
+func likePattern(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return "%" + r.Replace(strings.ToLower(s)) + "%"
+}
