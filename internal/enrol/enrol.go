@@ -4,12 +4,12 @@
 // cookie; nothing of it travels in a form field, so a step cannot be skipped
 // by posting to a later one.
 //
-//	            password OK            answer OK (or question chosen)
-//	 (step 1) ───────────────► Question ─────────────────────────────► Code
-//	                               │                                    │ │
-//	                        Cancel │              right code (step 4) ◄─┘ │ 3rd wrong code,
-//	                               ▼                   linked, deleted    │ Cancel or expiry:
-//	                            deleted                                   ▼ deleted (start again)
+//	           password OK            answer OK (or question chosen)
+//	(step 1) ───────────────► Question ─────────────────────────────► Code
+//	                              │                                    │ │
+//	                       Cancel │              right code (step 4) ◄─┘ │ 3rd wrong code,
+//	                              ▼                   linked, deleted    │ Cancel or expiry:
+//	                           deleted                                   ▼ deleted (start again)
 //
 // A record expires Lifetime after it was created, whatever its state.
 package enrol
