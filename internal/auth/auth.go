@@ -1,0 +1,287 @@
+// Package auth is what a person does to prove who they are: log in with
+// identifier, password and TOTP code; link an authenticator through the
+// initialisation wizard (package enrol); reset it with the old device; and
+// hold a session afterwards. It enforces the security rules of SPEC 4 —
+// generic failures, throttling, single-use codes, sealed secrets — and writes
+// the audit log and notification e-mails in the same transaction as the
+// change they describe. It knows nothing of HTTP.
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"strconv"
+	"time"
+
+	"sesame/internal/account"
+	"sesame/internal/mail"
+	"sesame/internal/passhash"
+	"sesame/internal/seal"
+	"sesame/internal/store"
+	"sesame/internal/totp"
+)
+
+// Outcomes a person may be shown. Each is deliberately coarse: none tells
+// whether an account exists or which factor was wrong.
+var (
+	// ErrCredentials: identifier, password or code incorrect — or the
+	// account is locked or disabled, which must look the same.
+	ErrCredentials = errors.New("auth: identifier, password or code incorrect")
+	// ErrAddressThrottled: too many failures from this network address.
+	ErrAddressThrottled = errors.New("auth: too many attempts from this address")
+	// ErrNotEnrolled: the password was right but no authenticator is linked;
+	// the person must go through the initialisation wizard.
+	ErrNotEnrolled = errors.New("auth: no authenticator linked")
+	// ErrAlreadyEnrolled: the password was right but an authenticator is
+	// already linked; the person must reset it first or ask an administrator.
+	ErrAlreadyEnrolled = errors.New("auth: an authenticator is already linked")
+	// ErrWrongAnswer: the security answer was wrong (or the account is locked).
+	ErrWrongAnswer = errors.New("auth: security answer incorrect")
+	// ErrEnrolmentCancelled: the third wrong code cancelled the enrolment.
+	ErrEnrolmentCancelled = errors.New("auth: enrolment cancelled after too many wrong codes")
+	// ErrFlowExpired: the wizard's record is missing, expired or cancelled.
+	ErrFlowExpired = errors.New("auth: the initialisation has expired")
+	// ErrInvalid: the input breaks a rule stated in the error's message key.
+	ErrInvalid = errors.New("auth: invalid input")
+)
+
+// WrongCodeError is a wrong code during enrolment; TriesLeft more are allowed.
+type WrongCodeError struct{ TriesLeft int }
+
+func (e *WrongCodeError) Error() string {
+	return "auth: wrong code, " + strconv.Itoa(e.TriesLeft) + " tries left"
+}
+
+// InvalidError is ErrInvalid with the translation key of the rule broken.
+type InvalidError struct{ Key string }
+
+func (e *InvalidError) Error() string { return "auth: invalid input: " + e.Key }
+func (e *InvalidError) Unwrap() error { return ErrInvalid }
+
+// Service carries out the self-service flows.
+type Service struct {
+	Store        store.Store
+	Hasher       *passhash.Hasher
+	Keys         *seal.Keyring
+	TOTP         totp.Params
+	Throttle     account.Throttle
+	AddressLimit account.AddressLimit
+	Issuer       string // shown in authenticator apps and notification e-mails, e.g. "Finagora"
+	Now          func() time.Time
+	Log          *slog.Logger
+	Mail         *mail.Renderer // nil: no notification e-mails
+	MailSent     func()         // nudges the delivery worker after a commit; may be nil
+}
+
+func (s *Service) now() time.Time { return s.Now().UTC() }
+
+// Credentials is what a person typed on a login-like form.
+type Credentials struct {
+	Type       account.Type
+	Identifier string // as typed; normalised here
+	Password   string
+	Code       string // TOTP code; unused by StartEnrolment
+	Addr       string // client address, for throttling and the audit log
+}
+
+// Client identifies where a request came from, for the audit log.
+type Client struct{ Addr string }
+
+// AddressKey is the throttling key of a client address: the address itself
+// for IPv4, its /64 for IPv6 (one subscriber usually holds a whole /64).
+func AddressKey(addr string) string {
+	ip, err := netip.ParseAddr(addr)
+	if err != nil {
+		return "invalid"
+	}
+	ip = ip.Unmap()
+	if ip.Is6() {
+		p, _ := ip.Prefix(64)
+		return p.String()
+	}
+	return ip.String()
+}
+
+// checkAddress refuses a client address over its failure budget.
+func (s *Service) checkAddress(ctx context.Context, addr string) error {
+	n, err := s.Store.AddressFailures(ctx, AddressKey(addr), s.now(), s.AddressLimit.Window)
+	if err != nil {
+		return err
+	}
+	if n >= s.AddressLimit.Failures {
+		return ErrAddressThrottled
+	}
+	return nil
+}
+
+// verifyPassword finds the account and checks its password, doing the same
+// hashing work whether or not the account exists. On failure it records the
+// failure and returns ErrCredentials.
+func (s *Service) verifyPassword(ctx context.Context, c Credentials, action string) (account.Account, error) {
+	if err := s.checkAddress(ctx, c.Addr); err != nil {
+		s.audit(ctx, store.AuditEvent{Subject: boundSubject(c.Identifier), Action: action, Outcome: OutcomeFailure, Addr: c.Addr, Detail: "address throttled"})
+		return account.Account{}, err
+	}
+	id, idErr := account.NormalizeIdentifier(c.Identifier)
+	var a account.Account
+	err := idErr
+	if err == nil {
+		a, err = s.Store.FindAccount(ctx, c.Type, id)
+	}
+	if err != nil {
+		if idErr == nil && !errors.Is(err, store.ErrNotFound) {
+			return account.Account{}, err
+		}
+		s.Hasher.Dummy(ctx)
+		return account.Account{}, s.fail(ctx, nil, c.Addr, action, boundSubject(c.Identifier), "unknown account")
+	}
+	now := s.now()
+	if a.Disabled || a.Locked(now) {
+		s.Hasher.Dummy(ctx)
+		reason := "locked"
+		if a.Disabled {
+			reason = "disabled"
+		}
+		// Attempts during a lock are not counted against the account (that
+		// would let anyone keep it locked), only against the address.
+		return account.Account{}, s.fail(ctx, nil, c.Addr, action, a.Identifier, reason)
+	}
+	ok, rehash, err := s.Hasher.Verify(ctx, a.PasswordHash, passhash.NormalizeSecret(c.Password))
+	if err != nil && !errors.Is(err, context.Canceled) {
+		s.Log.Error("stored password hash unusable", "account", a.ID, "err", err)
+	}
+	if err != nil || !ok {
+		return account.Account{}, s.fail(ctx, &a, c.Addr, action, a.Identifier, "wrong password")
+	}
+	if rehash {
+		if h, err := s.Hasher.Hash(ctx, passhash.NormalizeSecret(c.Password)); err == nil {
+			a, _ = s.Store.UpdateAccount(ctx, a.ID, func(a *account.Account) error { a.PasswordHash = h; return nil })
+		}
+	}
+	return a, nil
+}
+
+// verifyCode checks a TOTP code against the account's authenticator and
+// consumes its time step. Call it inside the transaction of the action it
+// authorises, so a failed action does not burn the code... and a replayed
+// code never authorises two actions.
+func (s *Service) verifyCode(ctx context.Context, tx store.Store, a account.Account, code string) (ok bool, err error) {
+	au, err := tx.GetAuthenticator(ctx, a.ID)
+	if err != nil {
+		return false, err
+	}
+	secret, err := s.Keys.Open(au.Secret, accountAD(a.ID))
+	if err != nil {
+		return false, fmt.Errorf("auth: open TOTP secret of account %d: %w", a.ID, err)
+	}
+	step, ok := s.TOTP.Verify(secret, code, s.now())
+	if !ok {
+		return false, nil
+	}
+	if err := tx.UseTOTPStep(ctx, a.ID, step); errors.Is(err, store.ErrReplayed) {
+		return false, nil
+	} else if err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// accountAD binds a sealed secret to its account: a sealed value copied to
+// another account's row does not open.
+func accountAD(id int64) []byte { return []byte("sesame/totp/" + strconv.FormatInt(id, 10)) }
+
+// fail records a failed attempt: against the account (which may lock it),
+// against the client address, and in the audit log, in one transaction.
+func (s *Service) fail(ctx context.Context, a *account.Account, addr, action, subject, detail string) error {
+	now := s.now()
+	err := s.Store.InTx(ctx, func(tx store.Store) error {
+		ev := store.AuditEvent{Time: now, Subject: subject, Action: action, Outcome: OutcomeFailure, Addr: addr, Detail: detail}
+		if a != nil {
+			wasLocked := false
+			up, err := tx.UpdateAccount(ctx, a.ID, func(acc *account.Account) error {
+				wasLocked = acc.Locked(now)
+				s.Throttle.Fail(acc, now)
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			ev.SubjectID, ev.OfficeID = up.ID, up.OfficeID
+			if !wasLocked && up.Locked(now) {
+				if err := tx.AppendAudit(ctx, store.AuditEvent{Time: now, SubjectID: up.ID, Subject: up.Identifier, OfficeID: up.OfficeID,
+					Action: ActionLockout, Outcome: OutcomeSuccess, Addr: addr,
+					Detail: fmt.Sprintf("%d consecutive failures, locked until %s", up.FailedAttempts, up.LockedUntil.Format(time.RFC3339))}); err != nil {
+					return err
+				}
+			}
+		}
+		if _, err := tx.AddAddressFailure(ctx, AddressKey(addr), now, s.AddressLimit.Window); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, ev)
+	})
+	if err != nil {
+		return err
+	}
+	return ErrCredentials
+}
+
+// audit writes one event outside any other change; a failure to write it is
+// logged, not shown to the person.
+func (s *Service) audit(ctx context.Context, e store.AuditEvent) {
+	if e.Time.IsZero() {
+		e.Time = s.now()
+	}
+	if err := s.Store.AppendAudit(ctx, e); err != nil {
+		s.Log.Error("audit write failed", "action", e.Action, "err", err)
+	}
+}
+
+// notify renders a notification for a and adds it to the outbox in tx.
+func (s *Service) notify(ctx context.Context, tx store.Store, a account.Account, data any) error {
+	if s.Mail == nil {
+		return nil
+	}
+	m, err := s.Mail.Render(a.Lang, mail.Address{Name: a.Name, Email: a.Identifier}, data)
+	if err != nil {
+		return fmt.Errorf("auth: render %T: %w", data, err)
+	}
+	_, err = tx.EnqueueMail(ctx, m, s.now())
+	return err
+}
+
+func (s *Service) mailSent() {
+	if s.MailSent != nil && s.Mail != nil {
+		s.MailSent()
+	}
+}
+
+// boundSubject keeps what a person typed as an identifier fit for the audit
+// log: bounded and valid UTF-8.
+func boundSubject(s string) string {
+	if id, err := account.NormalizeIdentifier(s); err == nil {
+		return id
+	}
+	return "(invalid identifier)"
+}
+
+// newToken returns a random 128-bit token for a cookie and the hash the
+// store keeps, so a copy of the database holds no live session or wizard.
+func newToken() (token string, hash []byte) {
+	b := make([]byte, 16)
+	rand.Read(b) // never fails (crypto/rand)
+	token = base64.RawURLEncoding.EncodeToString(b)
+	return token, HashToken(token)
+}
+
+// HashToken is the stored form of a session or wizard token.
+func HashToken(token string) []byte {
+	h := sha256.Sum256([]byte(token))
+	return h[:]
+}

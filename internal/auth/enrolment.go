@@ -1,0 +1,299 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"unicode/utf8"
+
+	"sesame/internal/account"
+	"sesame/internal/enrol"
+	"sesame/internal/mail"
+	"sesame/internal/passhash"
+	"sesame/internal/store"
+	"sesame/internal/totp"
+)
+
+// The initialisation wizard (SPEC 2.2; see package enrol for the states).
+// Step 1 verifies the password and creates the server-side record; the
+// browser keeps only a random token naming it.
+
+// StartEnrolment is step 1: identifier, password and account type. It
+// returns the wizard's token. Errors: ErrCredentials, ErrAddressThrottled,
+// ErrAlreadyEnrolled (once the password was right).
+func (s *Service) StartEnrolment(ctx context.Context, c Credentials) (string, error) {
+	a, err := s.verifyPassword(ctx, c, ActionEnrolmentStart)
+	if err != nil {
+		return "", err
+	}
+	if _, err := s.Store.GetAuthenticator(ctx, a.ID); err == nil {
+		s.audit(ctx, store.AuditEvent{ActorID: a.ID, Actor: a.Identifier, SubjectID: a.ID, Subject: a.Identifier, OfficeID: a.OfficeID,
+			Action: ActionEnrolmentStart, Outcome: OutcomeDenied, Addr: c.Addr, Detail: "an authenticator is already linked"})
+		return "", ErrAlreadyEnrolled
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return "", err
+	}
+	token, hash := newToken()
+	now := s.now()
+	err = s.Store.InTx(ctx, func(tx store.Store) error {
+		if err := tx.CreateEnrolment(ctx, enrol.New(hash, a.ID, now)); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, store.AuditEvent{Time: now, ActorID: a.ID, Actor: a.Identifier, SubjectID: a.ID, Subject: a.Identifier,
+			OfficeID: a.OfficeID, Action: ActionEnrolmentStart, Outcome: OutcomeSuccess, Addr: c.Addr})
+	})
+	if err != nil {
+		return "", err
+	}
+	return token, nil
+}
+
+// Enrolment is what a wizard page shows.
+type Enrolment struct {
+	State     enrol.State
+	Account   account.Account
+	TriesLeft int
+	// In the Code state: the pending secret and the otpauth URI carrying it.
+	Secret []byte
+	URI    string
+}
+
+// Enrolment returns the wizard named by token, or ErrFlowExpired.
+func (s *Service) Enrolment(ctx context.Context, token string) (Enrolment, error) {
+	e, a, err := s.enrolment(ctx, token)
+	if err != nil {
+		return Enrolment{}, err
+	}
+	v := Enrolment{State: e.State, Account: a, TriesLeft: e.TriesLeft}
+	if e.State == enrol.Code {
+		if v.Secret, err = s.Keys.Open(e.Secret, accountAD(a.ID)); err != nil {
+			return Enrolment{}, err
+		}
+		v.URI = totp.URI(s.Issuer, a.Identifier, v.Secret, s.TOTP)
+	}
+	return v, nil
+}
+
+func (s *Service) enrolment(ctx context.Context, token string) (enrol.Enrolment, account.Account, error) {
+	if token == "" || len(token) > 64 {
+		return enrol.Enrolment{}, account.Account{}, ErrFlowExpired
+	}
+	e, err := s.Store.GetEnrolment(ctx, HashToken(token))
+	if errors.Is(err, store.ErrNotFound) {
+		return enrol.Enrolment{}, account.Account{}, ErrFlowExpired
+	} else if err != nil {
+		return enrol.Enrolment{}, account.Account{}, err
+	}
+	if e.Expired(s.now()) {
+		s.Store.DeleteEnrolment(ctx, e.IDHash)
+		return enrol.Enrolment{}, account.Account{}, ErrFlowExpired
+	}
+	a, err := s.Store.GetAccount(ctx, e.AccountID)
+	if err != nil {
+		return enrol.Enrolment{}, account.Account{}, err
+	}
+	if a.Disabled || a.Locked(s.now()) {
+		s.Store.DeleteEnrolment(ctx, e.IDHash)
+		return enrol.Enrolment{}, account.Account{}, ErrFlowExpired
+	}
+	return e, a, nil
+}
+
+// AnswerQuestion is step 2 for an account that has a question. A wrong
+// answer counts as a failed attempt on the account (ErrWrongAnswer); a right
+// one generates the pending secret.
+func (s *Service) AnswerQuestion(ctx context.Context, token, answer, addr string) error {
+	e, a, err := s.enrolment(ctx, token)
+	if err != nil {
+		return err
+	}
+	if e.State != enrol.Question {
+		return enrol.ErrWrongState
+	}
+	if !a.HasQuestion() {
+		return enrol.ErrWrongState
+	}
+	if err := checkAnswer(answer); err != nil {
+		return err
+	}
+	ok, _, err := s.Hasher.Verify(ctx, a.AnswerHash, passhash.NormalizeAnswer(answer))
+	if err != nil || !ok {
+		if ferr := s.fail(ctx, &a, addr, ActionQuestionAnswer, a.Identifier, "wrong answer"); !errors.Is(ferr, ErrCredentials) {
+			return ferr
+		}
+		return ErrWrongAnswer
+	}
+	return s.answered(ctx, e, a, addr, nil)
+}
+
+// ChooseQuestion is step 2 for an account without a question (first
+// activation, or after an administrator reset it): the person picks a
+// question from the list (key) or writes their own (own), and answers it.
+func (s *Service) ChooseQuestion(ctx context.Context, token, key, own, answer, addr string) error {
+	e, a, err := s.enrolment(ctx, token)
+	if err != nil {
+		return err
+	}
+	if e.State != enrol.Question || a.HasQuestion() {
+		return enrol.ErrWrongState
+	}
+	if !account.ValidQuestionKey(key) {
+		return &InvalidError{Key: "error.question_required"}
+	}
+	own = strings.TrimSpace(own)
+	if key == account.QuestionOwn {
+		if own == "" {
+			return &InvalidError{Key: "error.own_question_required"}
+		}
+		if !utf8.ValidString(own) || utf8.RuneCountInString(own) > account.MaxQuestion || strings.ContainsFunc(own, isControl) {
+			return &InvalidError{Key: "error.too_long"}
+		}
+	} else {
+		own = ""
+	}
+	if err := checkAnswer(answer); err != nil {
+		return err
+	}
+	norm := passhash.NormalizeAnswer(answer)
+	if utf8.RuneCountInString(norm) < 3 {
+		return &InvalidError{Key: "error.answer_too_short"}
+	}
+	hash, err := s.Hasher.Hash(ctx, norm)
+	if err != nil {
+		return err
+	}
+	return s.answered(ctx, e, a, addr, func(tx store.Store) error {
+		_, err := tx.UpdateAccount(ctx, a.ID, func(acc *account.Account) error {
+			acc.QuestionKey, acc.QuestionText, acc.AnswerHash = key, own, hash
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, store.AuditEvent{Time: s.now(), ActorID: a.ID, Actor: a.Identifier, SubjectID: a.ID, Subject: a.Identifier,
+			OfficeID: a.OfficeID, Action: ActionQuestionSet, Outcome: OutcomeSuccess, Addr: addr})
+	})
+}
+
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) }
+
+func checkAnswer(answer string) error {
+	if strings.TrimSpace(answer) == "" {
+		return &InvalidError{Key: "error.answer_required"}
+	}
+	if !utf8.ValidString(answer) || utf8.RuneCountInString(answer) > account.MaxAnswer || strings.ContainsFunc(answer, isControl) {
+		return &InvalidError{Key: "error.too_long"}
+	}
+	return nil
+}
+
+// answered generates and seals the pending secret and moves to step 3, with
+// extra (setting the chosen question) in the same transaction.
+func (s *Service) answered(ctx context.Context, e enrol.Enrolment, a account.Account, addr string, extra func(store.Store) error) error {
+	secret, err := totp.GenerateSecret()
+	if err != nil {
+		return err
+	}
+	sealed, err := s.Keys.Seal(secret, accountAD(a.ID))
+	if err != nil {
+		return err
+	}
+	return s.Store.InTx(ctx, func(tx store.Store) error {
+		if extra != nil {
+			if err := extra(tx); err != nil {
+				return err
+			}
+		} else if err := tx.AppendAudit(ctx, store.AuditEvent{Time: s.now(), ActorID: a.ID, Actor: a.Identifier, SubjectID: a.ID,
+			Subject: a.Identifier, OfficeID: a.OfficeID, Action: ActionQuestionAnswer, Outcome: OutcomeSuccess, Addr: addr}); err != nil {
+			return err
+		}
+		if _, err := tx.UpdateAccount(ctx, a.ID, func(acc *account.Account) error { s.Throttle.Succeed(acc); return nil }); err != nil {
+			return err
+		}
+		_, err := tx.UpdateEnrolment(ctx, e.IDHash, func(e *enrol.Enrolment) error { return e.Answered(sealed) })
+		return err
+	})
+}
+
+// ConfirmCode is step 3: the code from the newly linked app. A right code
+// links the authenticator (consuming the code's step) and ends the wizard; a
+// wrong one returns *WrongCodeError, and the third wrong one deletes the
+// record and the secret (ErrEnrolmentCancelled): the person starts again.
+func (s *Service) ConfirmCode(ctx context.Context, token, code, addr string) (account.Account, error) {
+	e, a, err := s.enrolment(ctx, token)
+	if err != nil {
+		return account.Account{}, err
+	}
+	if e.State != enrol.Code {
+		return account.Account{}, enrol.ErrWrongState
+	}
+	secret, err := s.Keys.Open(e.Secret, accountAD(a.ID))
+	if err != nil {
+		return account.Account{}, err
+	}
+	now := s.now()
+	step, ok := s.TOTP.Verify(secret, code, now)
+	if !ok {
+		cancelled := false
+		e, err := s.Store.UpdateEnrolment(ctx, e.IDHash, func(e *enrol.Enrolment) error {
+			var err error
+			cancelled, err = e.WrongCode()
+			return err
+		})
+		if err != nil {
+			return account.Account{}, err
+		}
+		if cancelled {
+			if err := s.cancel(ctx, e, a, addr, "three wrong codes"); err != nil {
+				return account.Account{}, err
+			}
+			return account.Account{}, ErrEnrolmentCancelled
+		}
+		return account.Account{}, &WrongCodeError{TriesLeft: e.TriesLeft}
+	}
+	err = s.Store.InTx(ctx, func(tx store.Store) error {
+		if err := tx.LinkAuthenticator(ctx, store.Authenticator{AccountID: a.ID, Secret: e.Secret, Linked: now, LastStep: step}); err != nil {
+			return err
+		}
+		if err := tx.DeleteEnrolment(ctx, e.IDHash); err != nil {
+			return err
+		}
+		if err := tx.AppendAudit(ctx, store.AuditEvent{Time: now, ActorID: a.ID, Actor: a.Identifier, SubjectID: a.ID, Subject: a.Identifier,
+			OfficeID: a.OfficeID, Action: ActionTOTPLinked, Outcome: OutcomeSuccess, Addr: addr}); err != nil {
+			return err
+		}
+		return s.notify(ctx, tx, a, mail.AuthenticatorLinked{Name: a.Name, App: s.Issuer, When: now})
+	})
+	if errors.Is(err, store.ErrAlreadyExists) {
+		// Two wizards raced; the other one linked first.
+		s.Store.DeleteEnrolment(ctx, e.IDHash)
+		return account.Account{}, ErrAlreadyEnrolled
+	}
+	if err != nil {
+		return account.Account{}, err
+	}
+	s.mailSent()
+	return a, nil
+}
+
+// CancelEnrolment ends the wizard at any step; the pending secret is gone.
+func (s *Service) CancelEnrolment(ctx context.Context, token, addr string) error {
+	e, a, err := s.enrolment(ctx, token)
+	if errors.Is(err, ErrFlowExpired) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return s.cancel(ctx, e, a, addr, "cancelled by the person")
+}
+
+func (s *Service) cancel(ctx context.Context, e enrol.Enrolment, a account.Account, addr, why string) error {
+	return s.Store.InTx(ctx, func(tx store.Store) error {
+		if err := tx.DeleteEnrolment(ctx, e.IDHash); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, store.AuditEvent{Time: s.now(), ActorID: a.ID, Actor: a.Identifier, SubjectID: a.ID, Subject: a.Identifier,
+			OfficeID: a.OfficeID, Action: ActionEnrolmentCancel, Outcome: OutcomeSuccess, Addr: addr, Detail: why})
+	})
+}

@@ -1,0 +1,22 @@
+package auth
+
+// Audit actions written by this package (and by the administration console,
+// which adds its own).
+const (
+	ActionLogin           = "login"
+	ActionLockout         = "lockout"
+	ActionEnrolmentStart  = "enrolment_start"
+	ActionQuestionAnswer  = "question_answer"
+	ActionQuestionSet     = "question_set"
+	ActionEnrolmentCancel = "enrolment_cancel"
+	ActionTOTPLinked      = "totp_linked"
+	ActionTOTPReset       = "totp_reset"
+	ActionLogout          = "logout"
+)
+
+// Audit outcomes.
+const (
+	OutcomeSuccess = "success"
+	OutcomeFailure = "failure"
+	OutcomeDenied  = "denied"
+)
