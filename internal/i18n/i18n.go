@@ -81,7 +81,9 @@ type Catalog struct {
 	keys       map[Lang][]string
 }
 
-// Load reads fr.json, nl.json and en.json from fsys. Every language must have
+// Load reads the catalog in fsys: for each language, the file <lang>.json and
+// any <feature>.<lang>.json beside it (so each feature keeps its own file),
+// merged. A key defined twice is an error, and every language must have
 // exactly the same keys: a missing translation is a start-up error, never a
 // blank on a page.
 func Load(fsys fs.FS) (*Catalog, error) {
@@ -89,20 +91,38 @@ func Load(fsys fs.FS) (*Catalog, error) {
 	bundle.RegisterUnmarshalFunc("json", json.Unmarshal)
 	c := &Catalog{localizers: map[Lang]*goi18n.Localizer{}, keys: map[Lang][]string{}}
 	for _, l := range Supported {
-		name := string(l) + ".json"
-		data, err := fs.ReadFile(fsys, name)
+		files, err := fs.Glob(fsys, "*"+string(l)+".json")
 		if err != nil {
 			return nil, fmt.Errorf("i18n: %w", err)
 		}
-		var raw map[string]json.RawMessage
-		if err := json.Unmarshal(data, &raw); err != nil {
-			return nil, fmt.Errorf("i18n: %s: %w", name, err)
+		seen := map[string]string{}
+		for _, name := range files {
+			if name != string(l)+".json" && !strings.HasSuffix(name, "."+string(l)+".json") {
+				continue
+			}
+			data, err := fs.ReadFile(fsys, name)
+			if err != nil {
+				return nil, fmt.Errorf("i18n: %w", err)
+			}
+			var raw map[string]json.RawMessage
+			if err := json.Unmarshal(data, &raw); err != nil {
+				return nil, fmt.Errorf("i18n: %s: %w", name, err)
+			}
+			for k := range raw {
+				if other, dup := seen[k]; dup {
+					return nil, fmt.Errorf("i18n: key %q is in both %s and %s", k, other, name)
+				}
+				seen[k] = name
+			}
+			if _, err := bundle.ParseMessageFileBytes(data, strings.TrimSuffix(name, "."+string(l)+".json")+"."+string(l)+".json"); err != nil {
+				return nil, fmt.Errorf("i18n: %s: %w", name, err)
+			}
 		}
-		if _, err := bundle.ParseMessageFileBytes(data, name); err != nil {
-			return nil, fmt.Errorf("i18n: %s: %w", name, err)
+		if len(seen) == 0 {
+			return nil, fmt.Errorf("i18n: no %s.json catalog", l)
 		}
-		keys := make([]string, 0, len(raw))
-		for k := range raw {
+		keys := make([]string, 0, len(seen))
+		for k := range seen {
 			keys = append(keys, k)
 		}
 		sort.Strings(keys)
@@ -111,7 +131,7 @@ func Load(fsys fs.FS) (*Catalog, error) {
 	}
 	for _, l := range Supported[1:] {
 		if missing, extra := diff(c.keys[Supported[0]], c.keys[l]); len(missing)+len(extra) > 0 {
-			return nil, fmt.Errorf("i18n: %s.json differs from %s.json: missing %v, extra %v", l, Supported[0], missing, extra)
+			return nil, fmt.Errorf("i18n: the %s catalog differs from %s: missing %v, extra %v", l, Supported[0], missing, extra)
 		}
 	}
 	return c, nil

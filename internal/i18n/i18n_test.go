@@ -50,6 +50,21 @@ func TestLoad(t *testing.T) {
 		t.Errorf("unknown key = %q", got)
 	}
 
+	split := fstest.MapFS{
+		"fr.json":       {Data: []byte(`{"a": "x"}`)},
+		"admin.fr.json": {Data: []byte(`{"b": "y"}`)},
+		"nl.json":       {Data: []byte(`{"a": "x", "b": "y"}`)},
+		"en.json":       {Data: []byte(`{"a": "x"}`)},
+		"admin.en.json": {Data: []byte(`{"b": "y"}`)},
+	}
+	if c, err := Load(split); err != nil || c.T(FR, "b", nil) != "y" {
+		t.Errorf("split catalog: %v", err)
+	}
+	split["admin.nl.json"] = &fstest.MapFile{Data: []byte(`{"b": "z"}`)}
+	if _, err := Load(split); err == nil {
+		t.Error("Load accepted a key defined in two files")
+	}
+
 	bad := fstest.MapFS{
 		"fr.json": {Data: []byte(`{"a": "x", "b": "y"}`)},
 		"nl.json": {Data: []byte(`{"a": "x"}`)},
