@@ -106,7 +106,7 @@ const QuestionOwn = "own"
 
 // Questions are the keys of the translated list of security questions
 // (translation key "question."+key).
-var Questions = []string{"first_pet", "birth_city", "first_school", "mother_maiden", "first_car", "childhood_friend"}
+var Questions = []string{"first_plush", "birth_city", "first_school", "first_pet", "first_car", "childhood_friend"}
 
 // ValidQuestionKey reports whether key is in Questions or QuestionOwn.
 func ValidQuestionKey(key string) bool {

@@ -33,14 +33,21 @@ func (s *Service) StartEnrolment(ctx context.Context, c Credentials) (string, er
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return "", err
 	}
+	return s.BeginEnrolment(ctx, a, c.Addr)
+}
+
+// BeginEnrolment opens the wizard at step 2 for an account whose password
+// was just verified (by StartEnrolment, or by a login that found no
+// authenticator), and returns its token.
+func (s *Service) BeginEnrolment(ctx context.Context, a account.Account, addr string) (string, error) {
 	token, hash := newToken()
 	now := s.now()
-	err = s.Store.InTx(ctx, func(tx store.Store) error {
+	err := s.Store.InTx(ctx, func(tx store.Store) error {
 		if err := tx.CreateEnrolment(ctx, enrol.New(hash, a.ID, now)); err != nil {
 			return err
 		}
 		return tx.AppendAudit(ctx, store.AuditEvent{Time: now, ActorID: a.ID, Actor: a.Identifier, SubjectID: a.ID, Subject: a.Identifier,
-			OfficeID: a.OfficeID, Action: ActionEnrolmentStart, Outcome: OutcomeSuccess, Addr: c.Addr})
+			OfficeID: a.OfficeID, Action: ActionEnrolmentStart, Outcome: OutcomeSuccess, Addr: addr})
 	})
 	if err != nil {
 		return "", err
