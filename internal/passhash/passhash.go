@@ -171,12 +171,15 @@ func (h *Hasher) Hash(ctx context.Context, secret string) (string, error) {
 // Verify reports whether secret matches the PHC string encoded, comparing in
 // constant time, and whether encoded was made with parameters other than h's
 // (needsRehash: the caller should store a fresh Hash after a successful login).
-// Errors: a malformed or out-of-bounds encoded (wrapping ErrMalformed), ctx.Err()
-// while waiting for a turn. A secret over MaxSecretLen simply does not match
+// Errors: a malformed or out-of-bounds encoded (wrapping ErrMalformed, after
+// the same work as a real verification), ctx.Err() while waiting for a turn. A secret over MaxSecretLen simply does not match
 // (no error), after the same work as any other attempt.
 func (h *Hasher) Verify(ctx context.Context, encoded, secret string) (ok bool, needsRehash bool, err error) {
 	p, salt, want, err := decode(encoded)
 	if err != nil {
+		// Still spend a verification's time: an account whose hash is empty
+		// or unusable must not answer faster than one whose hash is fine.
+		h.Dummy(ctx)
 		return false, false, err
 	}
 	return h.verify(ctx, p, salt, want, secret)

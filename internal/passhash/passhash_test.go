@@ -226,10 +226,19 @@ func TestMalformed(t *testing.T) {
 	}
 	ctx := t.Context()
 	h := testHasher()
+	var computed int
+	h.kdf = func(password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte {
+		computed++
+		return argon2.IDKey(password, salt, time, memory, threads, keyLen)
+	}
 	for _, tt := range bad {
+		before := computed
 		ok, _, err := h.Verify(ctx, tt.in, "password")
 		if ok || !errors.Is(err, ErrMalformed) {
 			t.Errorf("%s: Verify = %v, %v; want false, ErrMalformed", tt.name, ok, err)
+		}
+		if computed != before+1 {
+			t.Errorf("%s: Verify computed %d hashes, want 1 (same cost as a well-formed hash)", tt.name, computed-before)
 		}
 		if err != nil && len(tt.in) > 20 && strings.Contains(err.Error(), tt.in) {
 			t.Errorf("%s: error repeats the stored hash", tt.name)
