@@ -105,6 +105,12 @@ func checkHeaderText(what, s string, max int, allowEmpty bool) error {
 			return fmt.Errorf("%w: %s contains a control character", ErrInvalid, what)
 		}
 	}
+	// An ASCII "=?utf-8?q?=0D=0A...?=" would be sent as is and decoded by
+	// the reader into a line break or a forged name: only the encoder may
+	// write encoded words.
+	if strings.Contains(s, "=?") {
+		return fmt.Errorf("%w: %s contains an encoded-word marker", ErrInvalid, what)
+	}
 	return nil
 }
 
@@ -144,6 +150,11 @@ func (m Message) Validate() error {
 	}
 	if err := checkHeaderText("subject", m.Subject, MaxSubjectLen, false); err != nil {
 		return err
+	}
+	// Readers drop the spaces around a header value; a subject that is
+	// blank or relies on them is a bug upstream.
+	if strings.TrimSpace(m.Subject) != m.Subject || strings.TrimSpace(m.Subject) == "" {
+		return fmt.Errorf("%w: subject is blank or has surrounding spaces", ErrInvalid)
 	}
 	if err := checkBody("text", m.Text, MaxTextLen, false); err != nil {
 		return err

@@ -315,6 +315,7 @@ func cleanName(s string) string {
 		return r
 	}, s)
 	s = strings.Join(strings.Fields(s), " ")
+	s = strings.ReplaceAll(s, "=?", "= ?") // see checkHeaderText
 	if len(s) > MaxNameLen {
 		cut := MaxNameLen
 		for cut > 0 && !utf8.RuneStart(s[cut]) {

@@ -121,27 +121,39 @@ func (s *SMTP) Send(ctx context.Context, m Message, messageID string) error {
 		}
 		timeout = min(timeout, left)
 	}
+	tlsConfig := &tls.Config{
+		ServerName:         s.cfg.Host,
+		MinVersion:         tls.VersionTLS12,
+		InsecureSkipVerify: s.cfg.InsecureSkipVerify, //nolint:gosec // refused outside demo by the configuration layer
+	}
+	// go-mail bounds each step with its timeout but watches ctx only while
+	// dialling; closing the connection when ctx ends makes cancellation
+	// (shutdown, lease end) interrupt a server that trickles its answers.
+	// With a dialer of our own, go-mail no longer wraps implicit TLS itself,
+	// so the dialer does it.
+	dial := func(dialCtx context.Context, network, addr string) (net.Conn, error) {
+		var d net.Dialer
+		c, err := d.DialContext(dialCtx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		context.AfterFunc(ctx, func() { c.Close() })
+		if s.cfg.TLS != TLSImplicit {
+			return c, nil
+		}
+		tc := tls.Client(c, tlsConfig)
+		if err := tc.HandshakeContext(dialCtx); err != nil {
+			c.Close()
+			return nil, err
+		}
+		return tc, nil
+	}
 	opts := []gomail.Option{
 		gomail.WithPort(s.cfg.Port),
 		gomail.WithTimeout(timeout),
 		gomail.WithHELO(s.cfg.HeloName),
-		gomail.WithTLSConfig(&tls.Config{
-			ServerName:         s.cfg.Host,
-			MinVersion:         tls.VersionTLS12,
-			InsecureSkipVerify: s.cfg.InsecureSkipVerify, //nolint:gosec // refused outside demo by the configuration layer
-		}),
-		// go-mail only uses its deadline for each step; closing the
-		// connection when ctx ends makes cancellation (shutdown, lease end)
-		// interrupt a server that trickles its answers.
-		gomail.WithDialContextFunc(func(dialCtx context.Context, network, addr string) (net.Conn, error) {
-			var d net.Dialer
-			c, err := d.DialContext(dialCtx, network, addr)
-			if err != nil {
-				return nil, err
-			}
-			context.AfterFunc(ctx, func() { c.Close() })
-			return c, nil
-		}),
+		gomail.WithTLSConfig(tlsConfig),
+		gomail.WithDialContextFunc(dial),
 	}
 	switch s.cfg.TLS {
 	case TLSNone:
@@ -149,7 +161,10 @@ func (s *SMTP) Send(ctx context.Context, m Message, messageID string) error {
 	case TLSStartTLS:
 		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSMandatory))
 	case TLSImplicit:
-		opts = append(opts, gomail.WithSSL(), gomail.WithTLSPolicy(gomail.NoTLS))
+		// The connection is already TLS (see dial). "Opportunistic" makes
+		// go-mail skip STARTTLS, which is not offered inside TLS, yet read
+		// the TLS state so that authentication knows the channel is encrypted.
+		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSOpportunistic))
 	}
 	if s.cfg.Username != "" {
 		auth := gomail.SMTPAuthAutoDiscover
@@ -190,6 +205,11 @@ func (s *SMTP) compose(m Message, messageID string, now time.Time) (*gomail.Msg,
 	if err := checkMessageID(messageID); err != nil {
 		return nil, err
 	}
+	return s.build(m, messageID, now), nil
+}
+
+// build writes the headers and parts of an already validated message.
+func (s *SMTP) build(m Message, messageID string, now time.Time) *gomail.Msg {
 	msg := gomail.NewMsg(gomail.WithNoDefaultUserAgent(), gomail.WithCharset(gomail.CharsetUTF8), gomail.WithEncoding(gomail.EncodingQP))
 	msg.FromMailAddress(&netmail.Address{Name: s.cfg.From.Name, Address: s.cfg.From.Email})
 	msg.AddToMailAddress(&netmail.Address{Name: m.To.Name, Address: m.To.Email})
@@ -204,7 +224,7 @@ func (s *SMTP) compose(m Message, messageID string, now time.Time) (*gomail.Msg,
 	if m.HTML != "" {
 		msg.AddAlternativeString(gomail.TypeTextHTML, m.HTML)
 	}
-	return msg, nil
+	return msg
 }
 
 // checkMessageID allows the dot-atom characters we generate and nothing that
