@@ -10,6 +10,7 @@ import (
 type PersonResult struct {
 	AgeMonths        int     // completed months on the simulation date
 	Age              float64 // AgeMonths/12, the age the tables are read at
+	Smoker           bool
 	Factor           float64 // smoker × tariff multiplier of the death probabilities
 	Quotity          float64
 	NetSinglePremium float64 // NSP
@@ -128,6 +129,7 @@ func (b Basis) price(p Person, in Input, sched Schedule, years int) PersonResult
 	return PersonResult{
 		AgeMonths:        months,
 		Age:              x,
+		Smoker:           p.Smoker,
 		Factor:           f,
 		Quotity:          p.Quotity,
 		NetSinglePremium: nsp,
