@@ -1,0 +1,270 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+
+	"sesame/internal/account"
+	"sesame/internal/auth"
+	"sesame/internal/enrol"
+	"sesame/internal/totp"
+)
+
+// The TOTP initialisation wizard (SPEC 2.2, guide steps 5–7). GET
+// /totp/init shows the step the server-side record is at; each POST acts on
+// that record only, so posting to a later step's URL fails.
+
+// enrolPage is every step of the wizard.
+type enrolPage struct {
+	Base
+	Step       int // 1 to 4
+	Form       credentialsForm
+	AskType    bool
+	Error      string
+	Notice     string
+	FieldError map[string]string
+
+	// Step 2
+	HasQuestion bool
+	Question    string // the account's question, translated or its own
+	Questions   []questionOption
+	ChosenKey   string
+	OwnQuestion string
+	// Step 3
+	QR        []byte
+	Grouped   string
+	URI       string
+	TriesLeft int
+
+	typesOffered []account.Type
+}
+
+type questionOption struct{ Key, Label string }
+
+// Types lists the account types step 1 offers.
+func (p enrolPage) Types() []account.Type { return p.typesOffered }
+
+// StepNumbers lists the wizard's steps for the progress bar.
+func (p enrolPage) StepNumbers() []int { return []int{1, 2, 3, 4} }
+
+func (s *Server) enrolPage(w http.ResponseWriter, r *http.Request) enrolPage {
+	return enrolPage{Base: s.base(w, r, "enrol.title"), Step: 1, AskType: true, FieldError: map[string]string{}, typesOffered: account.Types}
+}
+
+func (s *Server) handleEnrolForm(w http.ResponseWriter, r *http.Request) error {
+	p := s.enrolPage(w, r)
+	if r.URL.Query().Get("notice") == "not_enrolled" {
+		p.Notice = p.T("enrol.not_enrolled")
+	}
+	return s.showEnrolment(w, r, p, http.StatusOK)
+}
+
+// showEnrolment renders the step the wizard's record is at (step 1 without one).
+func (s *Server) showEnrolment(w http.ResponseWriter, r *http.Request, p enrolPage, status int) error {
+	token := cookie(r, flowCookie)
+	if token == "" {
+		s.render(w, r, status, "enrol", p)
+		return nil
+	}
+	e, err := s.opts.Auth.Enrolment(r.Context(), token)
+	if errors.Is(err, auth.ErrFlowExpired) {
+		setCookie(w, flowCookie, "", 0)
+		if r.Method == http.MethodPost && p.Error == "" {
+			p.Error = p.T("error.flow_expired")
+			status = http.StatusConflict
+		}
+		s.render(w, r, status, "enrol", p)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	switch e.State {
+	case enrol.Question:
+		p.Step = 2
+		p.HasQuestion = e.Account.HasQuestion()
+		if p.HasQuestion {
+			p.Question = s.questionText(p.Base, e.Account)
+		} else {
+			for _, k := range account.Questions {
+				p.Questions = append(p.Questions, questionOption{k, p.T("question." + k)})
+			}
+			p.Questions = append(p.Questions, questionOption{account.QuestionOwn, p.T("question.own")})
+		}
+	case enrol.Code:
+		p.Step = 3
+		p.TriesLeft = e.TriesLeft
+		p.URI = e.URI
+		p.Grouped = totp.Grouped(e.Secret)
+		if p.QR, err = totp.QRPNG(e.URI); err != nil {
+			return err
+		}
+	}
+	s.render(w, r, status, "enrol", p)
+	return nil
+}
+
+func (s *Server) questionText(b Base, a account.Account) string {
+	if a.QuestionKey == account.QuestionOwn {
+		return a.QuestionText
+	}
+	return b.T("question." + a.QuestionKey)
+}
+
+// handleEnrolStart is step 1: identifier, password, account type → Login.
+func (s *Server) handleEnrolStart(w http.ResponseWriter, r *http.Request) error {
+	c, form, errs, err := s.readCredentials(w, r, false, account.Types)
+	if err != nil {
+		return err
+	}
+	p := s.enrolPage(w, r)
+	p.Form = form
+	if len(errs) > 0 {
+		p.FieldError = errs
+		s.render(w, r, http.StatusUnprocessableEntity, "enrol", p)
+		return nil
+	}
+	token, err := s.opts.Auth.StartEnrolment(r.Context(), c)
+	switch {
+	case err == nil:
+		setCookie(w, flowCookie, token, 0)
+		s.redirect(w, r, "/totp/init")
+		return nil
+	case errors.Is(err, auth.ErrAlreadyEnrolled):
+		s.metrics.outcome("enrol", "already_enrolled")
+		p.Error = p.T("enrol.already_linked")
+		s.render(w, r, http.StatusConflict, "enrol", p)
+		return nil
+	}
+	return s.credentialsFailed(w, r, "enrol", err, func(msg string) {
+		p.Error = msg
+		s.render(w, r, http.StatusUnauthorized, "enrol", p)
+	})
+}
+
+// handleEnrolQuestion is step 2: answer the question, or choose one.
+func (s *Server) handleEnrolQuestion(w http.ResponseWriter, r *http.Request) error {
+	f, err := s.parseForm(w, r, "answer", "question", "question_text")
+	if err != nil {
+		return err
+	}
+	token := cookie(r, flowCookie)
+	p := s.enrolPage(w, r)
+	e, err := s.opts.Auth.Enrolment(r.Context(), token)
+	if err != nil {
+		return s.enrolFailed(w, r, p, err)
+	}
+	if e.State != enrol.Question {
+		return s.enrolFailed(w, r, p, enrol.ErrWrongState)
+	}
+	addr := s.clientAddr(r)
+	if e.Account.HasQuestion() {
+		err = s.opts.Auth.AnswerQuestion(r.Context(), token, f.Get("answer"), addr)
+	} else {
+		p.ChosenKey, p.OwnQuestion = f.Get("question"), f.Get("question_text")
+		err = s.opts.Auth.ChooseQuestion(r.Context(), token, f.Get("question"), f.Get("question_text"), f.Get("answer"), addr)
+	}
+	if err != nil {
+		return s.enrolFailed(w, r, p, err)
+	}
+	s.redirect(w, r, "/totp/init")
+	return nil
+}
+
+// handleEnrolCode is step 3: the code shown by the newly linked app.
+func (s *Server) handleEnrolCode(w http.ResponseWriter, r *http.Request) error {
+	f, err := s.parseForm(w, r, "totp")
+	if err != nil {
+		return err
+	}
+	p := s.enrolPage(w, r)
+	code := f.Get("totp")
+	if code == "" {
+		p.FieldError["totp"] = "error.required"
+		return s.showEnrolment(w, r, p, http.StatusUnprocessableEntity)
+	}
+	a, err := s.opts.Auth.ConfirmCode(r.Context(), cookie(r, flowCookie), code, s.clientAddr(r))
+	if err != nil {
+		return s.enrolFailed(w, r, p, err)
+	}
+	s.metrics.outcome("enrol", "success")
+	setCookie(w, flowCookie, "", 0)
+	s.opts.Log.Info("authenticator linked", "account", a.ID)
+	s.redirect(w, r, "/totp/init/done")
+	return nil
+}
+
+// enrolFailed shows why a wizard step failed, on the page of the step the
+// record is now at.
+func (s *Server) enrolFailed(w http.ResponseWriter, r *http.Request, p enrolPage, err error) error {
+	var wrong *auth.WrongCodeError
+	var invalid *auth.InvalidError
+	status := http.StatusUnprocessableEntity
+	switch {
+	case errors.As(err, &wrong):
+		s.metrics.outcome("enrol", "wrong_code")
+		p.FieldError["totp"] = "error.code_wrong"
+		p.Error = s.cat.N(p.Lang, "enrol.tries_left", wrong.TriesLeft)
+	case errors.Is(err, auth.ErrEnrolmentCancelled):
+		s.metrics.outcome("enrol", "cancelled")
+		setCookie(w, flowCookie, "", 0)
+		r.Header.Del("Cookie") // show step 1, not the deleted record
+		p.Error = p.T("enrol.cancelled")
+		s.render(w, r, http.StatusConflict, "enrol", p)
+		return nil
+	case errors.Is(err, auth.ErrWrongAnswer):
+		s.metrics.outcome("enrol", "wrong_answer")
+		p.Error = p.T("error.answer_wrong")
+		status = http.StatusUnauthorized
+	case errors.As(err, &invalid):
+		p.FieldError[fieldOf(invalid.Key)] = invalid.Key
+	case errors.Is(err, auth.ErrFlowExpired):
+		setCookie(w, flowCookie, "", 0)
+		r.Header.Del("Cookie")
+		p.Error = p.T("error.flow_expired")
+		s.render(w, r, http.StatusConflict, "enrol", p)
+		return nil
+	case errors.Is(err, enrol.ErrWrongState):
+		p.Error = p.T("error.wrong_step")
+		status = http.StatusConflict
+	case errors.Is(err, auth.ErrAlreadyEnrolled):
+		setCookie(w, flowCookie, "", 0)
+		r.Header.Del("Cookie")
+		p.Error = p.T("enrol.already_linked")
+		s.render(w, r, http.StatusConflict, "enrol", p)
+		return nil
+	default:
+		return err
+	}
+	return s.showEnrolment(w, r, p, status)
+}
+
+// fieldOf maps a validation message key to the field it is shown next to.
+func fieldOf(key string) string {
+	switch key {
+	case "error.question_required":
+		return "question"
+	case "error.own_question_required":
+		return "question_text"
+	}
+	return "answer"
+}
+
+func (s *Server) handleEnrolCancel(w http.ResponseWriter, r *http.Request) error {
+	if _, err := s.parseForm(w, r); err != nil {
+		return err
+	}
+	if err := s.opts.Auth.CancelEnrolment(r.Context(), cookie(r, flowCookie), s.clientAddr(r)); err != nil {
+		return err
+	}
+	setCookie(w, flowCookie, "", 0)
+	s.redirect(w, r, "/totp/init")
+	return nil
+}
+
+func (s *Server) handleEnrolDone(w http.ResponseWriter, r *http.Request) error {
+	p := s.enrolPage(w, r)
+	p.Step = 4
+	s.render(w, r, http.StatusOK, "enrol", p)
+	return nil
+}

@@ -1,0 +1,195 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"sesame/internal/account"
+	"sesame/internal/auth"
+	"sesame/internal/totp"
+)
+
+func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Write([]byte("ok\n"))
+}
+
+func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	err := s.opts.Auth.Store.Ping(ctx)
+	if err == nil && s.opts.Ready != nil {
+		err = s.opts.Ready(ctx)
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if err != nil {
+		s.opts.Log.Warn("not ready", "err", err)
+		w.WriteHeader(http.StatusServiceUnavailable)
+		w.Write([]byte("not ready\n"))
+		return
+	}
+	w.Write([]byte("ready\n"))
+}
+
+func (s *Server) handleNotFound(w http.ResponseWriter, r *http.Request) error {
+	return &Error{Status: http.StatusNotFound, Key: "error.not_found"}
+}
+
+func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) error {
+	s.render(w, r, http.StatusOK, "home", s.base(w, r, "home.title"))
+	return nil
+}
+
+// loginPage is the login form (SPEC 2.1).
+type loginPage struct {
+	Base
+	Form       credentialsForm
+	Error      string
+	AskType    bool
+	FieldError map[string]string
+
+	typesOffered []account.Type
+}
+
+// credentialsForm is what a login-like form sends back, kept to refill it
+// (never the password or the code).
+type credentialsForm struct {
+	Identifier string
+	Type       account.Type
+}
+
+// Types lists the account types the type question offers.
+func (p loginPage) Types() []account.Type { return p.typesOffered }
+
+func (s *Server) handleLoginForm(w http.ResponseWriter, r *http.Request) error {
+	s.render(w, r, http.StatusOK, "login", s.loginPage(w, r, credentialsForm{}))
+	return nil
+}
+
+func (s *Server) loginPage(w http.ResponseWriter, r *http.Request, f credentialsForm) loginPage {
+	return loginPage{Base: s.base(w, r, "login.title"), Form: f, AskType: len(s.opts.Types) > 1, FieldError: map[string]string{}, typesOffered: s.opts.Types}
+}
+
+// readCredentials parses and checks the fields of a login-like form; field
+// errors are translation keys by field name.
+func (s *Server) readCredentials(w http.ResponseWriter, r *http.Request, withCode bool, types []account.Type) (auth.Credentials, credentialsForm, map[string]string, error) {
+	fields := []string{"identifier", "password", "account_type"}
+	if withCode {
+		fields = append(fields, "totp")
+	}
+	f, err := s.parseForm(w, r, fields...)
+	if err != nil {
+		return auth.Credentials{}, credentialsForm{}, nil, err
+	}
+	c := auth.Credentials{Identifier: f.Get("identifier"), Password: f.Get("password"), Code: f.Get("totp"), Addr: s.clientAddr(r)}
+	form := credentialsForm{Identifier: c.Identifier}
+	errs := map[string]string{}
+	switch {
+	case c.Identifier == "":
+		errs["identifier"] = "error.required"
+	case len(c.Identifier) > account.MaxIdentifier:
+		errs["identifier"] = "error.too_long"
+	}
+	switch {
+	case c.Password == "":
+		errs["password"] = "error.required"
+	case len(c.Password) > 4*account.MaxPassword:
+		errs["password"] = "error.too_long"
+	}
+	if len(types) == 1 {
+		c.Type = types[0]
+	} else if t, ok := account.ParseType(f.Get("account_type")); ok && contains(types, t) {
+		c.Type = t
+	} else if f.Get("account_type") == "" {
+		errs["account_type"] = "error.required"
+	} else {
+		return auth.Credentials{}, credentialsForm{}, nil, badRequest(errors.New("unknown account type"))
+	}
+	form.Type = c.Type
+	if withCode {
+		switch {
+		case c.Code == "":
+			errs["totp"] = "error.required"
+		case !totp.WellFormed(c.Code, s.opts.Auth.TOTP.Digits):
+			errs["totp"] = "error.code_format"
+		}
+	}
+	return c, form, errs, nil
+}
+
+func contains(types []account.Type, t account.Type) bool {
+	for _, x := range types {
+		if x == t {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Server) handleLoginSubmit(w http.ResponseWriter, r *http.Request) error {
+	c, form, errs, err := s.readCredentials(w, r, true, s.opts.Types)
+	if err != nil {
+		return err
+	}
+	page := s.loginPage(w, r, form)
+	if len(errs) > 0 {
+		page.FieldError = errs
+		s.render(w, r, http.StatusUnprocessableEntity, "login", page)
+		return nil
+	}
+	a, err := s.opts.Auth.Login(r.Context(), c)
+	switch {
+	case err == nil:
+		s.metrics.outcome("login", "success")
+		token, err := s.opts.Auth.StartSession(r.Context(), a, []string{"pwd", "otp"}, c.Addr, r.UserAgent())
+		if err != nil {
+			return err
+		}
+		setCookie(w, sessionCookie, token, s.opts.Sessions.Absolute)
+		s.redirect(w, r, "/")
+		return nil
+	case errors.Is(err, auth.ErrNotEnrolled):
+		s.metrics.outcome("login", "not_enrolled")
+		token, err := s.opts.Auth.BeginEnrolment(r.Context(), a, c.Addr)
+		if err != nil {
+			return err
+		}
+		setCookie(w, flowCookie, token, 0)
+		s.redirect(w, r, "/totp/init?notice=not_enrolled")
+		return nil
+	}
+	return s.credentialsFailed(w, r, "login", err, func(msg string) {
+		page.Error = msg
+		s.render(w, r, http.StatusUnauthorized, "login", page)
+	})
+}
+
+// credentialsFailed shows the one generic message for any failure of a
+// login-like form, or the address-throttling one.
+func (s *Server) credentialsFailed(w http.ResponseWriter, r *http.Request, flow string, err error, show func(msg string)) error {
+	b := Base{Lang: s.lang(w, r), cat: s.cat}
+	switch {
+	case errors.Is(err, auth.ErrCredentials):
+		s.metrics.outcome(flow, "failure")
+		show(b.T("error.credentials"))
+	case errors.Is(err, auth.ErrAddressThrottled):
+		s.metrics.outcome(flow, "throttled")
+		w.Header().Set("Retry-After", "900")
+		show(b.T("error.address_throttled"))
+	default:
+		return err
+	}
+	return nil
+}
+
+func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) error {
+	if _, err := s.parseForm(w, r); err != nil {
+		return err
+	}
+	s.opts.Auth.EndSession(r.Context(), cookie(r, sessionCookie), s.clientAddr(r))
+	setCookie(w, sessionCookie, "", 0)
+	s.redirect(w, r, "/")
+	return nil
+}

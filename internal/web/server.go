@@ -1,0 +1,428 @@
+// Package web serves the portal's pages: login, the TOTP initialisation
+// wizard, the TOTP reset, and the home page, in French, Dutch and English.
+//
+// Every route is listed in routes.go; each flow has its file and its page
+// templates in pages/ (embedded, parsed once at start-up, rendered into a
+// buffer before anything is written). Handlers return errors; one place
+// (handle) turns them into a status, a log line and a translated page.
+//
+// Security: every POST must pass http.CrossOriginProtection and carry the
+// CSRF token of the browser's __Host- cookie; every page is no-store with a
+// strict CSP; sessions and wizard progress live in the store, the browser
+// holds only random tokens.
+package web
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"embed"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"sesame/internal/account"
+	"sesame/internal/auth"
+	"sesame/internal/i18n"
+	"sesame/internal/store"
+)
+
+var (
+	//go:embed pages
+	pageFS embed.FS
+	//go:embed locales
+	localeFS embed.FS
+	//go:embed static
+	staticFS embed.FS
+)
+
+// Options configure the portal.
+type Options struct {
+	Auth        *auth.Service
+	Sessions    auth.SessionPolicy
+	DefaultLang i18n.Lang
+	AppName     string         // the relying application named on the pages, e.g. "Finagora"
+	AppURL      string         // where "back to the application" links go; may be empty
+	Types       []account.Type // account types that may log in here; empty: all
+	// TrustProxy: take the client address from X-Forwarded-For's last hop
+	// (only behind a proxy that sets it).
+	TrustProxy bool
+	Log        *slog.Logger
+	Ready      func(context.Context) error // readiness check; nil: always ready
+}
+
+// Server is the portal's HTTP handler.
+type Server struct {
+	opts    Options
+	cat     *i18n.Catalog
+	pages   map[string]*template.Template
+	handler http.Handler
+	metrics *metrics
+}
+
+// New parses the templates and catalogs and builds the routes.
+func New(opts Options) (*Server, error) {
+	if opts.Auth == nil || opts.Log == nil {
+		return nil, errors.New("web: Auth and Log are required")
+	}
+	if opts.DefaultLang == "" {
+		opts.DefaultLang = i18n.FR
+	}
+	if opts.AppName == "" {
+		opts.AppName = "Sesame"
+	}
+	if len(opts.Types) == 0 {
+		opts.Types = account.Types
+	}
+	locales, _ := fs.Sub(localeFS, "locales")
+	cat, err := i18n.Load(locales)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{opts: opts, cat: cat, pages: map[string]*template.Template{}, metrics: newMetrics()}
+	if err := s.parsePages(); err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	s.routes(mux)
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.renderError(w, r, &Error{Status: http.StatusForbidden, Key: "error.forbidden", Err: errors.New("cross-origin request refused")})
+	}))
+	s.handler = s.metrics.wrap(securityHeaders(cop.Handler(mux)))
+	return s, nil
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// Metrics returns the portal's Prometheus handler.
+func (s *Server) Metrics() http.Handler { return s.metrics.handler() }
+
+func (s *Server) parsePages() error {
+	names, err := fs.Glob(pageFS, "pages/*.html")
+	if err != nil {
+		return err
+	}
+	for _, name := range names {
+		base := strings.TrimSuffix(strings.TrimPrefix(name, "pages/"), ".html")
+		if base == "layout" || base == "fields" {
+			continue
+		}
+		t, err := template.New(base).Funcs(funcs).ParseFS(pageFS, "pages/layout.html", "pages/fields.html", name)
+		if err != nil {
+			return fmt.Errorf("web: %s: %w", name, err)
+		}
+		s.pages[base] = t
+	}
+	return nil
+}
+
+var funcs = template.FuncMap{
+	"dataURI": func(mime string, b []byte) template.URL {
+		return template.URL("data:" + mime + ";base64," + base64.StdEncoding.EncodeToString(b))
+	},
+	// otpauth links are not among html/template's safe schemes; this one
+	// is built by totp.URI from escaped parts.
+	"otpauth": func(s string) template.URL {
+		if !strings.HasPrefix(s, "otpauth://totp/") {
+			return "#"
+		}
+		return template.URL(s)
+	},
+}
+
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		h.Set("Cross-Origin-Resource-Policy", "same-origin")
+		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
+		if r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" {
+			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// Error is an error with what the person is told: a status and the
+// translation key of the message. Err is only logged.
+type Error struct {
+	Status int
+	Key    string
+	Err    error
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return e.Key + ": " + e.Err.Error()
+	}
+	return e.Key
+}
+func (e *Error) Unwrap() error { return e.Err }
+
+func badRequest(err error) error {
+	return &Error{Status: http.StatusBadRequest, Key: "error.bad_request", Err: err}
+}
+
+// handle adapts a handler that returns an error.
+func (s *Server) handle(h func(w http.ResponseWriter, r *http.Request) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if p := recover(); p != nil {
+				s.opts.Log.Error("panic in handler", "path", r.URL.Path, "panic", p)
+				s.renderError(w, r, &Error{Status: http.StatusInternalServerError, Key: "error.internal"})
+			}
+		}()
+		if err := h(w, r); err != nil {
+			s.renderError(w, r, err)
+		}
+	})
+}
+
+func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) {
+	var e *Error
+	if !errors.As(err, &e) {
+		e = &Error{Status: http.StatusInternalServerError, Key: "error.internal", Err: err}
+	}
+	if errors.Is(err, context.Canceled) {
+		return
+	}
+	level := slog.LevelInfo
+	if e.Status >= 500 {
+		level = slog.LevelError
+	}
+	s.opts.Log.Log(r.Context(), level, "request failed", "method", r.Method, "path", r.URL.Path, "status", e.Status, "err", err.Error())
+	v := s.base(w, r, "error.title")
+	s.render(w, r, e.Status, "error", struct {
+		Base
+		Message string
+	}{v, v.T(e.Key)})
+}
+
+// Base is what every page needs: its language, translations, the CSRF
+// token, the logged-in account if any, and the menu.
+type Base struct {
+	Lang     i18n.Lang
+	Title    string
+	CSRF     string
+	Path     string
+	AppName  string
+	AppURL   string
+	Account  *account.Account
+	Office   string
+	Messages []string // notices shown at the top of the page
+	cat      *i18n.Catalog
+}
+
+// T translates key; kv are name/value pairs for the message's template.
+func (b Base) T(key string, kv ...any) string {
+	var data map[string]any
+	if len(kv) > 0 {
+		data = map[string]any{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			if k, ok := kv[i].(string); ok {
+				data[k] = kv[i+1]
+			}
+		}
+	}
+	return b.cat.T(b.Lang, key, data)
+}
+
+// Langs lists the language switch's entries.
+func (b Base) Langs() []i18n.Lang { return i18n.Supported }
+
+func (s *Server) base(w http.ResponseWriter, r *http.Request, titleKey string) Base {
+	b := Base{Lang: s.lang(w, r), CSRF: s.csrfToken(w, r), Path: r.URL.Path, AppName: s.opts.AppName, AppURL: s.opts.AppURL, cat: s.cat}
+	b.Title = b.T(titleKey)
+	if _, a, err := s.session(r); err == nil {
+		b.Account = &a
+		if a.OfficeID != 0 {
+			if o, err := s.opts.Auth.Store.GetOffice(r.Context(), a.OfficeID); err == nil {
+				b.Office = o.Name
+			}
+		}
+	}
+	return b
+}
+
+// lang picks the page language; ?lang= switches and is remembered.
+func (s *Server) lang(w http.ResponseWriter, r *http.Request) i18n.Lang {
+	if q := r.URL.Query().Get("lang"); q != "" {
+		if l, ok := i18n.Parse(q); ok {
+			http.SetCookie(w, &http.Cookie{Name: i18n.CookieName, Value: string(l), Path: "/", MaxAge: 365 * 24 * 3600,
+				Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+			return l
+		}
+	}
+	explicit := ""
+	if c, err := r.Cookie(i18n.CookieName); err == nil {
+		explicit = c.Value
+	}
+	return i18n.Negotiate(explicit, r.Header.Get("Accept-Language"), s.opts.DefaultLang)
+}
+
+// render executes a page into a buffer, then writes it: a template error
+// never leaves half a page.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, data any) {
+	t, ok := s.pages[name]
+	if !ok {
+		s.opts.Log.Error("no such page", "page", name)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", data); err != nil {
+		s.opts.Log.Error("render failed", "page", name, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Pragma", "no-cache")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+func (s *Server) redirect(w http.ResponseWriter, r *http.Request, path string) {
+	http.Redirect(w, r, path, http.StatusSeeOther)
+}
+
+// Cookies. The __Host- prefix makes the browser refuse them unless Secure,
+// host-only and Path=/, so a sibling subdomain cannot plant one.
+const (
+	sessionCookie = "__Host-sesame"
+	flowCookie    = "__Host-sesame-flow"
+	csrfCookie    = "__Host-sesame-csrf"
+)
+
+func setCookie(w http.ResponseWriter, name, value string, maxAge time.Duration) {
+	c := &http.Cookie{Name: name, Value: value, Path: "/", Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode}
+	if maxAge > 0 {
+		c.MaxAge = int(maxAge.Seconds())
+	}
+	if value == "" {
+		c.MaxAge = -1
+	}
+	http.SetCookie(w, c)
+}
+
+func cookie(r *http.Request, name string) string {
+	c, err := r.Cookie(name)
+	if err != nil || len(c.Value) > 64 {
+		return ""
+	}
+	return c.Value
+}
+
+// csrfToken returns the browser's CSRF token, setting the cookie if it has none.
+func (s *Server) csrfToken(w http.ResponseWriter, r *http.Request) string {
+	if t := cookie(r, csrfCookie); len(t) == 22 {
+		return t
+	}
+	if t, ok := r.Context().Value(csrfKey{}).(string); ok {
+		return t
+	}
+	b := make([]byte, 16)
+	rand.Read(b)
+	t := base64.RawURLEncoding.EncodeToString(b)
+	setCookie(w, csrfCookie, t, 0)
+	*r = *r.WithContext(context.WithValue(r.Context(), csrfKey{}, t))
+	return t
+}
+
+type csrfKey struct{}
+
+// maxForm bounds a form body; the largest legitimate form is far smaller.
+const maxForm = 16 << 10
+
+// Form is a parsed, checked POST body.
+type Form struct{ values map[string]string }
+
+// Get returns a field's value ("" when absent).
+func (f Form) Get(name string) string { return f.values[name] }
+
+// parseForm reads a POST form: bounded, valid UTF-8 without NUL, each field
+// at most once and at most maxField bytes, and with the right CSRF token.
+func (s *Server) parseForm(w http.ResponseWriter, r *http.Request, fields ...string) (Form, error) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/x-www-form-urlencoded") {
+		return Form{}, &Error{Status: http.StatusUnsupportedMediaType, Key: "error.bad_request", Err: fmt.Errorf("content type %q", ct)}
+	}
+	if err := r.ParseForm(); err != nil {
+		return Form{}, badRequest(err)
+	}
+	want := cookie(r, csrfCookie)
+	got := r.PostForm.Get("csrf")
+	if want == "" || subtle.ConstantTimeCompare([]byte(want), []byte(got)) != 1 {
+		return Form{}, &Error{Status: http.StatusForbidden, Key: "error.csrf", Err: errors.New("missing or wrong CSRF token")}
+	}
+	f := Form{values: map[string]string{}}
+	for _, name := range fields {
+		vs := r.PostForm[name]
+		if len(vs) > 1 {
+			return Form{}, badRequest(fmt.Errorf("field %s given %d times", name, len(vs)))
+		}
+		if len(vs) == 1 {
+			v := vs[0]
+			if !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
+				return Form{}, badRequest(fmt.Errorf("field %s is not clean UTF-8", name))
+			}
+			if len(v) > maxField {
+				return Form{}, badRequest(fmt.Errorf("field %s too long", name))
+			}
+			f.values[name] = v
+		}
+	}
+	return f, nil
+}
+
+// maxField bounds any one field; fields with a tighter rule check it too.
+const maxField = 1024
+
+// clientAddr is the request's client address, for throttling and audit.
+func (s *Server) clientAddr(r *http.Request) string {
+	if s.opts.TrustProxy {
+		if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
+			parts := strings.Split(xff, ",")
+			if ip := net.ParseIP(strings.TrimSpace(parts[len(parts)-1])); ip != nil {
+				return ip.String()
+			}
+		}
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// session returns the request's live session, if any.
+func (s *Server) session(r *http.Request) (store.Session, account.Account, error) {
+	if v, ok := r.Context().Value(sessionKey{}).(*sessionValue); ok {
+		return v.s, v.a, v.err
+	}
+	ss, a, err := s.opts.Auth.Session(r.Context(), s.opts.Sessions, cookie(r, sessionCookie))
+	*r = *r.WithContext(context.WithValue(r.Context(), sessionKey{}, &sessionValue{ss, a, err}))
+	return ss, a, err
+}
+
+type sessionKey struct{}
+type sessionValue struct {
+	s   store.Session
+	a   account.Account
+	err error
+}
