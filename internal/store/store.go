@@ -36,6 +36,7 @@ var (
 // Store is all of Sesame's persistent state.
 type Store interface {
 	Accounts
+	AccountSearcher
 	Offices
 	Authenticators
 	Sessions

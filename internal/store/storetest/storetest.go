@@ -27,6 +27,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Accounts", testAccounts},
 		{"UpdateAccountAtomic", testUpdateAccountAtomic},
 		{"ListAccounts", testListAccounts},
+		{"SearchAccounts", testSearchAccounts},
 		{"Authenticators", testAuthenticators},
 		{"UseTOTPStepRace", testUseTOTPStepRace},
 		{"Sessions", testSessions},
