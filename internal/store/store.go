@@ -44,6 +44,7 @@ type Store interface {
 	Throttles
 	AuditLog
 	Outbox
+	PasswordResets
 
 	// InTx runs fn in one transaction: every change fn makes through tx is
 	// written, or none is. fn's error rolls back and is returned. Calling

@@ -36,6 +36,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Audit", testAudit},
 		{"Outbox", testOutbox},
 		{"Transactions", testTransactions},
+		{"PasswordResets", testPasswordResets},
+		{"PasswordResetUseRace", testPasswordResetUseRace},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
