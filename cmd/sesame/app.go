@@ -1,0 +1,181 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"sesame/internal/account"
+	"sesame/internal/auth"
+	"sesame/internal/config"
+	"sesame/internal/i18n"
+	"sesame/internal/mail"
+	"sesame/internal/passhash"
+	"sesame/internal/store"
+	"sesame/internal/store/sqldb"
+	"sesame/internal/web"
+)
+
+// configFlags are the flags every command that opens the database shares.
+type configFlags struct {
+	config, database, data string
+}
+
+func (f *configFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.config, "config", "", "YAML configuration file (SESAME_CONFIG)")
+	fs.StringVar(&f.database, "database", "", "sqlite:PATH or postgres:// URL (SESAME_DATABASE)")
+	fs.StringVar(&f.data, "data", "", "demo data folder: holds sesame.db and secret.key (SESAME_DATA)")
+}
+
+// load reads the configuration for a non-demo command.
+func (f *configFlags) load(e env) (config.Config, error) {
+	path := f.config
+	if path == "" {
+		path = e.getenv("SESAME_CONFIG")
+	}
+	c, err := config.Load(path, e.getenv)
+	if err != nil {
+		return c, err
+	}
+	if f.data == "" {
+		f.data = e.getenv("SESAME_DATA")
+	}
+	if f.data != "" {
+		if err := useDataDir(&c, f.data); err != nil {
+			return c, err
+		}
+	}
+	if f.database != "" {
+		c.Database = f.database
+	}
+	return c, nil
+}
+
+// app is a running portal's parts, wired from a configuration.
+type app struct {
+	cfg    config.Config
+	log    *slog.Logger
+	store  store.Store
+	auth   *auth.Service
+	worker *mail.Worker
+}
+
+func openStore(ctx context.Context, c config.Config) (store.Store, error) {
+	if path, ok := strings.CutPrefix(c.Database, "sqlite:"); ok {
+		return sqldb.OpenSQLite(ctx, path)
+	}
+	return sqldb.OpenPostgres(ctx, c.Database)
+}
+
+func newApp(ctx context.Context, c config.Config, log *slog.Logger) (*app, error) {
+	st, err := openStore(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := c.Keyring()
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	renderer, err := mail.NewRenderer()
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	a := &app{cfg: c, log: log, store: st}
+	a.auth = &auth.Service{
+		Store:  st,
+		Hasher: passhash.New(c.HashParams(), c.Argon2.Concurrent),
+		Keys:   keys,
+		TOTP:   c.TOTPParams(),
+		Throttle: account.Throttle{FreeFailures: c.Lockout.FreeFailures, BaseDelay: c.Lockout.BaseDelay,
+			MaxDelay: c.Lockout.MaxDelay, HardLimit: c.Lockout.HardLimit},
+		AddressLimit: account.AddressLimit{Failures: c.Lockout.AddressFailures, Window: c.Lockout.AddressWindow},
+		Issuer:       c.AppName,
+		Now:          time.Now,
+		Log:          log,
+		Mail:         renderer,
+	}
+	return a, nil
+}
+
+// startMail starts delivering the outbox through sender.
+func (a *app) startMail(ctx context.Context, wg *sync.WaitGroup, sender mail.Sender) {
+	a.worker = &mail.Worker{Queue: a.store, Sender: sender, Logger: a.log}
+	a.auth.MailSent = a.worker.Notify
+	wg.Go(func() { a.worker.Run(ctx) })
+}
+
+// portal builds the portal's handler.
+func (a *app) portal() (*web.Server, error) {
+	lang, _ := i18n.Parse(a.cfg.DefaultLang)
+	return web.New(web.Options{
+		Auth:        a.auth,
+		Sessions:    auth.SessionPolicy{Idle: a.cfg.Sessions.Idle, Absolute: a.cfg.Sessions.Absolute},
+		DefaultLang: lang,
+		AppName:     a.cfg.AppName,
+		AppURL:      a.cfg.AppURL,
+		TrustProxy:  a.cfg.TrustProxy,
+		Log:         a.log,
+	})
+}
+
+// sweep deletes expired sessions and wizard records now and then.
+func (a *app) sweep(ctx context.Context) {
+	t := time.NewTicker(5 * time.Minute)
+	defer t.Stop()
+	for {
+		now := time.Now()
+		if _, err := a.store.DeleteSessionsBefore(ctx, now.Add(-a.cfg.Sessions.Idle), now.Add(-a.cfg.Sessions.Absolute)); err != nil && ctx.Err() == nil {
+			a.log.Warn("sweeping sessions", "err", err)
+		}
+		if _, err := a.store.DeleteEnrolmentsBefore(ctx, now); err != nil && ctx.Err() == nil {
+			a.log.Warn("sweeping enrolments", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// listener binds addr; port 0 picks a free port.
+func listen(addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen %s: %w", addr, err)
+	}
+	return ln, nil
+}
+
+// serveHTTP serves h on ln until ctx ends, then shuts down gracefully.
+func serveHTTP(ctx context.Context, wg *sync.WaitGroup, ln net.Listener, h http.Handler, log *slog.Logger) {
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    16 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	wg.Go(func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("server stopped", "addr", ln.Addr().String(), "err", err)
+		}
+	})
+	wg.Go(func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		srv.Shutdown(sctx)
+	})
+}

@@ -1,0 +1,145 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"sesame/internal/config"
+	"sesame/internal/finagora"
+	"sesame/internal/i18n"
+	"sesame/internal/mail"
+	"sesame/internal/seal"
+)
+
+func init() {
+	commands["serve"] = command{"run the portal from a configuration file and SESAME_* variables", cmdServe}
+	commands["keygen"] = command{"print a new secret key for sealing TOTP secrets", cmdKeygen}
+}
+
+func cmdServe(ctx context.Context, e env, args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	var cf configFlags
+	cf.register(fs)
+	addr := fs.String("addr", "", "listen address (SESAME_ADDR)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	c, err := cf.load(e)
+	if err != nil {
+		return err
+	}
+	if *addr != "" {
+		c.Addr = *addr
+	}
+	if err := c.Validate(true); err != nil {
+		return fmt.Errorf("configuration refused:\n%w", err)
+	}
+	log := slog.New(slog.NewJSONHandler(e.stderr, nil))
+	log.Info("starting", "config", c.String())
+	a, err := newApp(ctx, c, log)
+	if err != nil {
+		return err
+	}
+	defer a.store.Close()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	if c.SMTP.Host != "" {
+		sc, _ := c.SMTPConfig()
+		sender, err := mail.NewSMTP(sc)
+		if err != nil {
+			return err
+		}
+		a.startMail(ctx, &wg, sender)
+	} else {
+		log.Warn("no SMTP server configured: e-mails wait in the outbox until one is")
+	}
+	portal, err := a.portal()
+	if err != nil {
+		return err
+	}
+	ln, err := listen(c.Addr)
+	if err != nil {
+		return err
+	}
+	serveHTTP(ctx, &wg, ln, portal, log)
+	log.Info("portal listening", "addr", ln.Addr().String(), "public_url", c.PublicURL)
+	if c.MetricsAddr != "" {
+		mln, err := listen(c.MetricsAddr)
+		if err != nil {
+			return err
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", portal.Metrics())
+		serveHTTP(ctx, &wg, mln, mux, log)
+	}
+	if c.Finagora.Addr != "" {
+		if err := startFinagora(ctx, &wg, c, c.Finagora.Addr, log, e); err != nil {
+			return err
+		}
+	}
+	wg.Go(func() { a.sweep(ctx) })
+	<-ctx.Done()
+	log.Info("shutting down")
+	return nil
+}
+
+func startFinagora(ctx context.Context, wg *sync.WaitGroup, c config.Config, addr string, log *slog.Logger, e env) error {
+	lang, _ := i18n.Parse(c.DefaultLang)
+	h, err := finagora.New(finagora.Options{Basis: c.Sim, DefaultLang: lang, PortalURL: c.PublicURL, Logger: log})
+	if err != nil {
+		return err
+	}
+	ln, err := listen(addr)
+	if err != nil {
+		return err
+	}
+	serveHTTP(ctx, wg, ln, h, log)
+	log.Info("finagora listening", "addr", ln.Addr().String())
+	return nil
+}
+
+func cmdKeygen(ctx context.Context, e env, args []string) error {
+	k, err := seal.NewKey()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(e.stdout, k.String())
+	return nil
+}
+
+// useDataDir points the configuration at a data folder: the SQLite file
+// and, unless a key is configured, a key file created on first use (0600).
+func useDataDir(c *config.Config, dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	c.Database = "sqlite:" + filepath.Join(dir, "sesame.db")
+	if c.SecretKey != "" {
+		return nil
+	}
+	path := filepath.Join(dir, "secret.key")
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		k, err := seal.NewKey()
+		if err != nil {
+			return err
+		}
+		data = []byte(k.String() + "\n")
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			return err
+		}
+	} else if err != nil {
+		return err
+	}
+	c.SecretKey = strings.TrimSpace(string(data))
+	return nil
+}
