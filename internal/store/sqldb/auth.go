@@ -90,7 +90,7 @@ func (s *DB) GetSession(ctx context.Context, idHash []byte) (store.Session, erro
 
 // TouchSession records activity (and a fresh TOTP verification).
 func (s *DB) TouchSession(ctx context.Context, idHash []byte, seen, otp time.Time) error {
-	res, err := s.q.ExecContext(ctx, `UPDATE sessions SET last_seen = $1, last_otp = CASE WHEN $2 > 0 THEN $2 ELSE last_otp END WHERE id_hash = $3`,
+	res, err := s.q.ExecContext(ctx, `UPDATE sessions SET last_seen = $1, last_otp = CASE WHEN CAST($2 AS BIGINT) > 0 THEN CAST($2 AS BIGINT) ELSE last_otp END WHERE id_hash = $3`,
 		ms(seen), ms(otp), idHash)
 	return affected(res, err)
 }

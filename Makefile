@@ -1,0 +1,22 @@
+# make check: what CI runs (after starting PostgreSQL; see .ci/run).
+# make run:   the demo on embedded SQLite.
+GO ?= go
+
+.PHONY: check test vet fmt run bench
+
+check: fmt vet test
+
+fmt:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+test:
+	$(GO) test -race -count=1 ./...
+
+run:
+	$(GO) run ./cmd/sesame demo
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./internal/...
