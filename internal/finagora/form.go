@@ -157,7 +157,7 @@ func (f fields) input(b simulation.Basis, today time.Time) (simulation.Input, pr
 	in := simulation.Input{Date: today}
 
 	persons := 1
-	switch f.Persons.String() {
+	switch strings.TrimSpace(f.Persons.String()) {
 	case "", "1":
 	case "2":
 		persons = 2

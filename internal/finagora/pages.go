@@ -123,7 +123,7 @@ func (s *server) formView(l i18n.Lang, f fields, bad problems) (formView, []erro
 		return fieldView{ID: id, Type: "text", InputMode: mode, Unit: unit, Value: shown(v), Error: msg(id), Required: true}
 	}
 	v := formView{
-		Persons:      f.Persons.String(),
+		Persons:      strings.TrimSpace(f.Persons.String()),
 		PersonsError: msg(fPersons),
 		Capital:      text(fCapital, f.Capital, "decimal", "€"),
 		Drawdown:     text(fDrawdown, f.Drawdown, "numeric", months),
@@ -139,9 +139,12 @@ func (s *server) formView(l i18n.Lang, f fields, bad problems) (formView, []erro
 	for i := range 2 {
 		n := i + 1
 		birth := personField("birth_date", n)
-		smoker := ""
-		if yes, ok := parseYesNo(smokers[i].String()); ok {
-			smoker = map[bool]string{true: "yes", false: "no"}[yes]
+		smoker := "" // neither radio checked
+		switch yes, ok := parseYesNo(smokers[i].String()); {
+		case ok && yes:
+			smoker = "yes"
+		case ok:
+			smoker = "no"
 		}
 		b := shown(births[i])
 		if d, ok := parseDate(b); ok {
