@@ -6,9 +6,9 @@ import (
 	"math"
 )
 
-// MaxTechnicalRate is the legal ceiling of the technical interest rate for
-// Belgian life insurance set by the royal decree of 14/11/2003: a basis above
-// it is refused, whatever the configuration says.
+// MaxTechnicalRate is the legal ceiling of the technical interest rate of
+// Belgian life insurance: a basis above it is refused, whatever the
+// configuration says.
 const MaxTechnicalRate = 0.0375
 
 // RateConvention says how the annual loan rate becomes a monthly rate.

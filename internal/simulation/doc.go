@@ -4,8 +4,8 @@
 // It has no HTTP in it; finagora renders it, and the same Calculate serves the
 // JSON endpoint.
 //
-// The method is public regulation and market practice (see
-// /work/shared/SIMULATION.md in the project notes):
+// The method is public regulation and market practice, as the project's
+// SIMULATION.md sets it out with its test vector:
 //
 //   - Mortality: the Belgian death-cover tables MK (men) and FK (women) of the
 //     royal decree on life insurance of 14/11/2003 (art. 24, annex 1), both
