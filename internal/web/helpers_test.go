@@ -119,9 +119,10 @@ type browser struct {
 
 func (e *env) browser(lang string) *browser {
 	jar, _ := cookiejar.New(nil)
-	c := e.srv.Client()
+	// A copy: srv.Client() is shared, and each browser needs its own jar.
+	c := *e.srv.Client()
 	c.Jar = jar
-	return &browser{e: e, c: c, lang: lang}
+	return &browser{e: e, c: &c, lang: lang}
 }
 
 func (b *browser) do(req *http.Request) (int, string) {
