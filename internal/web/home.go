@@ -3,7 +3,9 @@ package web
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"sesame/internal/account"
@@ -33,8 +35,28 @@ func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 	w.Write([]byte("ready\n"))
 }
 
-func (s *Server) handleNotFound(w http.ResponseWriter, r *http.Request) error {
-	return &Error{Status: http.StatusNotFound, Key: "error.not_found"}
+// handleNotFound answers what no other route matched. The catch-all "/"
+// pattern matches every method, so the mux's own 405 never happens: a path
+// that exists under another method (PUT /login) gets 405 and Allow here.
+func (s *Server) handleNotFound(mux *http.ServeMux) func(w http.ResponseWriter, r *http.Request) error {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		var allow []string
+		for _, m := range []string{http.MethodGet, http.MethodPost} {
+			if m == r.Method {
+				continue
+			}
+			probe := r.Clone(r.Context())
+			probe.Method = m
+			if _, pattern := mux.Handler(probe); pattern != "/" && pattern != "" {
+				allow = append(allow, m)
+			}
+		}
+		if len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			return &Error{Status: http.StatusMethodNotAllowed, Key: "error.bad_request", Err: fmt.Errorf("method %s", r.Method)}
+		}
+		return &Error{Status: http.StatusNotFound, Key: "error.not_found"}
+	}
 }
 
 func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) error {

@@ -29,5 +29,5 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /totp/reset", s.handle(s.handleResetForm))
 	mux.Handle("POST /totp/reset", s.handle(s.handleResetSubmit))
 
-	mux.Handle("/", s.handle(s.handleNotFound))
+	mux.Handle("/", s.handle(s.handleNotFound(mux)))
 }
