@@ -363,6 +363,10 @@ func (s *Server) parseForm(w http.ResponseWriter, r *http.Request, fields ...str
 		return Form{}, &Error{Status: http.StatusUnsupportedMediaType, Key: "error.bad_request", Err: fmt.Errorf("content type %q", ct)}
 	}
 	if err := r.ParseForm(); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return Form{}, &Error{Status: http.StatusRequestEntityTooLarge, Key: "error.bad_request", Err: err}
+		}
 		return Form{}, badRequest(err)
 	}
 	want := cookie(r, csrfCookie)
