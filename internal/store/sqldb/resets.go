@@ -11,10 +11,9 @@ import (
 // in the same transaction.
 func (s *DB) CreatePasswordReset(ctx context.Context, r store.PasswordReset) error {
 	return s.inTx(ctx, func(t *DB) error {
-		if r.AccountID != 0 {
-			if _, err := t.q.ExecContext(ctx, `DELETE FROM password_resets WHERE account_id = $1 AND token_hash <> $2`, r.AccountID, r.TokenHash); err != nil {
-				return mapErr(err)
-			}
+		// Run for decoys too (NULL matches no row), so that both cost the same.
+		if _, err := t.q.ExecContext(ctx, `DELETE FROM password_resets WHERE account_id = $1 AND token_hash <> $2`, nullID(r.AccountID), r.TokenHash); err != nil {
+			return mapErr(err)
 		}
 		_, err := t.q.ExecContext(ctx, `INSERT INTO password_resets (token_hash, account_id, created, expires, tries_left)
 			VALUES ($1, $2, $3, $4, $5)`, r.TokenHash, nullID(r.AccountID), ms(r.Created), ms(r.Expires), r.TriesLeft)
