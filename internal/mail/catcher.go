@@ -132,10 +132,18 @@ func NewCatcher(cfg CatcherConfig) (*Catcher, error) {
 // Addr is the address the catcher listens on, e.g. "127.0.0.1:41234".
 func (c *Catcher) Addr() string { return c.ln.Addr().String() }
 
-// Close stops the server and waits for it.
+// Close stops the server and waits for it. Closing twice is harmless.
 func (c *Catcher) Close() error {
 	err := c.srv.Close()
+	// The server only knows the listener once Serve has started; closing
+	// it ourselves stops a Serve that had not got that far yet.
+	if lnErr := c.ln.Close(); lnErr != nil && !errors.Is(lnErr, net.ErrClosed) {
+		err = errors.Join(err, lnErr)
+	}
 	<-c.done
+	if errors.Is(err, smtp.ErrServerClosed) {
+		return nil
+	}
 	return err
 }
 
