@@ -120,16 +120,20 @@ func (s *DB) ClaimMail(ctx context.Context, now time.Time, lease time.Duration, 
 	return list, nil
 }
 
-// MarkMailSent records a delivery; a row already sent stays as it was.
+// MarkMailSent records a delivery; a row already sent stays as it was. The
+// bodies are cleared: a delivered reset link must not stay in the database.
 func (s *DB) MarkMailSent(ctx context.Context, id int64, now time.Time) error {
-	res, err := s.q.ExecContext(ctx, `UPDATE mail_outbox SET sent = CASE WHEN sent = 0 THEN $1 ELSE sent END, leased_until = 0 WHERE id = $2`, ms(now), id)
+	res, err := s.q.ExecContext(ctx, `UPDATE mail_outbox SET sent = CASE WHEN sent = 0 THEN $1 ELSE sent END, leased_until = 0,
+		text_body = '', html_body = '' WHERE id = $2`, ms(now), id)
 	return affected(res, err)
 }
 
 // RetryMail records a failed attempt.
 func (s *DB) RetryMail(ctx context.Context, id int64, next time.Time, lastErr string, giveUp bool) error {
 	res, err := s.q.ExecContext(ctx, `UPDATE mail_outbox SET attempts = attempts + 1, next_attempt = $1, leased_until = 0,
-		last_error = $2, failed = $3 WHERE id = $4 AND sent = 0`, ms(next), lastErr, giveUp, id)
+		last_error = $2, failed = $3,
+		text_body = CASE WHEN $3 THEN '' ELSE text_body END, html_body = CASE WHEN $3 THEN '' ELSE html_body END
+		WHERE id = $4 AND sent = 0`, ms(next), lastErr, giveUp, id)
 	if err := affected(res, err); err != nil {
 		// A row already sent is left alone; only an unknown id is an error.
 		var sent int64
