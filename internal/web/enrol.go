@@ -179,11 +179,21 @@ func (s *Server) handleEnrolCode(w http.ResponseWriter, r *http.Request) error {
 	}
 	p := s.enrolPage(w, r)
 	code := f.Get("totp")
+	token := cookie(r, flowCookie)
 	if code == "" {
+		// "Required" only makes sense next to step 3's code field; at any
+		// other step it would be a 422 with no visible message.
+		e, err := s.opts.Auth.Enrolment(r.Context(), token)
+		if err == nil && e.State != enrol.Code {
+			err = enrol.ErrWrongState
+		}
+		if err != nil {
+			return s.enrolFailed(w, r, p, err)
+		}
 		p.FieldError["totp"] = "error.required"
 		return s.showEnrolment(w, r, p, http.StatusUnprocessableEntity)
 	}
-	a, err := s.opts.Auth.ConfirmCode(r.Context(), cookie(r, flowCookie), code, s.clientAddr(r))
+	a, err := s.opts.Auth.ConfirmCode(r.Context(), token, code, s.clientAddr(r))
 	if err != nil {
 		return s.enrolFailed(w, r, p, err)
 	}
