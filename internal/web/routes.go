@@ -29,5 +29,15 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /totp/reset", s.handle(s.handleResetForm))
 	mux.Handle("POST /totp/reset", s.handle(s.handleResetSubmit))
 
+	// Passwords (SPEC 2.4–2.6): change; reset by e-mailed link ("other");
+	// the link's page; the page that sends staff to the directory ("internal").
+	mux.Handle("GET /password", s.handle(s.handlePasswordForm))
+	mux.Handle("POST /password", s.handle(s.handlePasswordSubmit))
+	mux.Handle("GET /password/reset", s.handle(s.handlePasswordResetForm))
+	mux.Handle("POST /password/reset", s.handle(s.handlePasswordResetSubmit))
+	mux.Handle("GET /password/reset/{token}", s.handle(s.handlePasswordNewForm))
+	mux.Handle("POST /password/reset/{token}", s.handle(s.handlePasswordNewSubmit))
+	mux.Handle("GET /password/internal", s.handle(s.handlePasswordInternal))
+
 	mux.Handle("/", s.handle(s.handleNotFound(mux)))
 }

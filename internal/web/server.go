@@ -58,6 +58,7 @@ type Options struct {
 	TrustProxy bool
 	Log        *slog.Logger
 	Ready      func(context.Context) error // readiness check; nil: always ready
+	Passwords  PasswordOptions             // the password pages: reset links, internal reset address (password.go)
 }
 
 // Server is the portal's HTTP handler.
