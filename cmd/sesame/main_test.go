@@ -1,0 +1,124 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a buffer the command writes to while the test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func noEnv(string) string { return "" }
+
+// TestDemo starts 'sesame demo' in-process on free ports and a temp data
+// folder, checks the portal and Finagora answer, then starts it again on
+// the same folder: the accounts and the key are kept.
+func TestDemo(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "demo")
+	args := []string{"demo", "--data", data, "--addr", "localhost:0", "--finagora-addr", "localhost:0", "--mail-addr", "localhost:0"}
+	for round, want := range []string{"7 created", "kept from the last run"} {
+		ctx, cancel := context.WithCancel(context.Background())
+		var out, errOut syncBuffer
+		done := make(chan error, 1)
+		go func() { done <- run(ctx, args, noEnv, strings.NewReader(""), &out, &errOut) }()
+		portal := waitFor(t, &out, `Portal \(Sesame\):\s+(\S+)`)
+		finagora := waitFor(t, &out, `Finagora:\s+(\S+)`)
+		if !strings.Contains(out.String(), want) || !strings.Contains(out.String(), "support@sesame.example") {
+			t.Errorf("round %d: output lacks %q or the accounts:\n%s", round, want, out.String())
+		}
+		for _, u := range []string{portal + "/login", portal + "/readyz", finagora + "/"} {
+			resp, err := http.Get(u)
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				t.Errorf("GET %s: %d", u, resp.StatusCode)
+			}
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatalf("demo: %v\n%s", err, errOut.String())
+		}
+	}
+}
+
+func waitFor(t *testing.T, b *syncBuffer, pattern string) string {
+	t.Helper()
+	re := regexp.MustCompile(pattern)
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if m := re.FindStringSubmatch(b.String()); m != nil {
+			return m[1]
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("no %q in the output:\n%s", pattern, b.String())
+	return ""
+}
+
+func TestAccountCreate(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	ctx := context.Background()
+	tests := []struct {
+		args    []string
+		stdin   string
+		wantErr string
+	}{
+		{[]string{"--type", "tiers", "--identifier", "New@Example.be", "--office", "Cabinet X", "--operator", "ops"}, "a long enough password\n", ""},
+		{[]string{"--type", "tiers", "--identifier", "new@example.be", "--office", "Cabinet X", "--operator", "ops"}, "a long enough password\n", "already exists"},
+		{[]string{"--type", "tiers", "--identifier", "short@example.be", "--office", "Cabinet X", "--operator", "ops"}, "short\n", "12 to"},
+		{[]string{"--type", "tiers", "--identifier", "nooffice@example.be", "--operator", "ops"}, "a long enough password\n", "--office"},
+		{[]string{"--type", "admin", "--identifier", "x@example.be", "--operator", "ops"}, "a long enough password\n", "--type"},
+		{[]string{"--type", "client", "--identifier", "x@example.be", "--role", "support", "--operator", "ops"}, "a long enough password\n", "--role"},
+		{[]string{"--type", "client", "--identifier", "x@example.be"}, "a long enough password\n", "--operator"},
+		{[]string{"--type", "client", "--identifier", "x@example.be", "--operator", "ops"}, "", "standard input"},
+	}
+	for _, tt := range tests {
+		var out, errOut bytes.Buffer
+		args := append([]string{"account", "create", "--data", data}, tt.args...)
+		err := run(ctx, args, noEnv, strings.NewReader(tt.stdin), &out, &errOut)
+		switch {
+		case tt.wantErr == "" && err != nil:
+			t.Errorf("%v: %v", tt.args, err)
+		case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+			t.Errorf("%v: error %v, want one containing %q", tt.args, err, tt.wantErr)
+		case tt.wantErr == "" && !strings.Contains(out.String(), "created tiers account new@example.be"):
+			t.Errorf("%v: output %q", tt.args, out.String())
+		}
+	}
+}
+
+func TestUnknownCommand(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if err := run(context.Background(), []string{"nope"}, noEnv, strings.NewReader(""), &out, &errOut); err == nil {
+		t.Error("an unknown command succeeded")
+	}
+	if !strings.Contains(errOut.String(), "demo") {
+		t.Errorf("usage does not list the commands:\n%s", errOut.String())
+	}
+}
