@@ -143,6 +143,7 @@ func (f *fixture) wrong(secret []byte) string {
 }
 
 func TestLoginAudit(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	a := f.account("marie@example.be", i18n.FR)
 	secret := f.enrol(a)
@@ -222,6 +223,7 @@ func TestLoginAudit(t *testing.T) {
 // The TOTP secret is stored sealed: neither the pending one nor the linked
 // one appears in the database's files, raw or in base32.
 func TestSecretStoredSealed(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	a := f.account("marie@example.be", i18n.FR)
@@ -270,6 +272,7 @@ func TestSecretStoredSealed(t *testing.T) {
 // Notification e-mails are written in the account's language, in the
 // transaction of the change.
 func TestNotificationMails(t *testing.T) {
+	t.Parallel()
 	for _, lang := range i18n.Supported {
 		t.Run(string(lang), func(t *testing.T) {
 			f := newFixture(t)
@@ -340,6 +343,7 @@ func (s faultyTx) AppendAudit(ctx context.Context, e store.AuditEvent) error {
 }
 
 func TestFailureInTransactionRollsBack(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	has := func(f *fixture, action, outcome string) bool {
 		for _, ev := range f.audit() {
@@ -424,6 +428,7 @@ func TestFailureInTransactionRollsBack(t *testing.T) {
 }
 
 func TestAddressKey(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ in, want string }{
 		{"192.0.2.7", "192.0.2.7"},
 		{"::ffff:192.0.2.7", "192.0.2.7"}, // IPv4-mapped: the same client as plain IPv4

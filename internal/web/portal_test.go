@@ -193,6 +193,7 @@ func containsStr(list []string, s string) bool {
 }
 
 func TestWizardFirstActivation(t *testing.T) {
+	t.Parallel()
 	for _, l := range langs {
 		t.Run(string(l.lang), func(t *testing.T) {
 			e := newEnv(t)
@@ -249,6 +250,7 @@ func TestWizardFirstActivation(t *testing.T) {
 // After a self-service reset the account keeps its question: the next
 // login leads to the wizard, which asks it.
 func TestResetThenLoginAnswersExistingQuestion(t *testing.T) {
+	t.Parallel()
 	for _, l := range langs {
 		t.Run(string(l.lang), func(t *testing.T) {
 			e := newEnv(t)
@@ -313,6 +315,7 @@ func resetAndReturn(t *testing.T, e *env, b *browser) {
 }
 
 func TestWizardWrongAnswerLocks(t *testing.T) {
+	t.Parallel()
 	for _, l := range langs {
 		t.Run(string(l.lang), func(t *testing.T) {
 			e := newEnv(t)
@@ -351,6 +354,7 @@ func TestWizardWrongAnswerLocks(t *testing.T) {
 }
 
 func TestWizardThreeWrongCodesStartAgain(t *testing.T) {
+	t.Parallel()
 	for _, l := range langs {
 		t.Run(string(l.lang), func(t *testing.T) {
 			e := newEnv(t)
@@ -408,6 +412,7 @@ func TestWizardThreeWrongCodesStartAgain(t *testing.T) {
 }
 
 func TestWizardCancel(t *testing.T) {
+	t.Parallel()
 	for _, atStep := range []int{2, 3} {
 		t.Run(map[int]string{2: "step2", 3: "step3"}[atStep], func(t *testing.T) {
 			e := newEnv(t)
@@ -446,6 +451,7 @@ func TestWizardCancel(t *testing.T) {
 }
 
 func TestWizardRefusesLinkedAccount(t *testing.T) {
+	t.Parallel()
 	for _, l := range langs {
 		t.Run(string(l.lang), func(t *testing.T) {
 			e := newEnv(t)
@@ -473,6 +479,7 @@ func TestWizardRefusesLinkedAccount(t *testing.T) {
 
 // Codes: ±1 step is accepted, two steps ago is not, and each code works once.
 func TestLoginCodeWindowAndReplay(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.createAccount(account.Tiers, janID, janPass, i18n.FR)
 	secret := e.browser("fr").enrol(account.Tiers, janID, janPass)
@@ -517,6 +524,7 @@ func TestLoginCodeWindowAndReplay(t *testing.T) {
 
 // The page never tells which part was wrong, nor whether the account exists.
 func TestLoginGenericFailure(t *testing.T) {
+	t.Parallel()
 	literal := map[i18n.Lang]string{
 		i18n.FR: "Identifiant, mot de passe ou code incorrect",
 		i18n.NL: "Login, wachtwoord of code onjuist",
@@ -566,6 +574,7 @@ func TestLoginGenericFailure(t *testing.T) {
 // Failures lock the account; a locked account with every factor right gets
 // exactly what a wrong password gets, until the lock ends.
 func TestLockout(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	a := e.createAccount(account.Tiers, janID, janPass, i18n.NL)
 	secret := e.browser("nl").enrol(account.Tiers, janID, janPass)
@@ -606,6 +615,7 @@ func TestLockout(t *testing.T) {
 // Too many failures from one address refuse every login from it, whatever
 // the account, until the window passes.
 func TestAddressLimit(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.createAccount(account.Tiers, janID, janPass, i18n.EN)
 	secret := e.browser("en").enrol(account.Tiers, janID, janPass)
@@ -629,6 +639,7 @@ func TestAddressLimit(t *testing.T) {
 // A POST to a later step's URL acts on the server's record only: it links
 // nothing without a wizard, nor before the question was answered.
 func TestWizardStepSkipping(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	a := e.createAccount(account.Tiers, janID, janPass, i18n.FR)
 	ctx := context.Background()
@@ -687,6 +698,7 @@ func TestWizardStepSkipping(t *testing.T) {
 }
 
 func TestCSRF(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.createAccount(account.Tiers, janID, janPass, i18n.FR)
 	secret := e.browser("fr").enrol(account.Tiers, janID, janPass)
@@ -734,6 +746,7 @@ func TestCSRF(t *testing.T) {
 }
 
 func TestLogoutEndsSessionOnServer(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.createAccount(account.Tiers, janID, janPass, i18n.FR)
 	b := e.browser("fr")
@@ -758,6 +771,7 @@ func TestLogoutEndsSessionOnServer(t *testing.T) {
 }
 
 func TestSessionTimeouts(t *testing.T) {
+	t.Parallel()
 	policy := auth.DefaultSessionPolicy()
 	tests := []struct {
 		name  string
@@ -807,6 +821,7 @@ func TestSessionTimeouts(t *testing.T) {
 
 // A session id the browser brings is never adopted: login makes a new one.
 func TestSessionFixation(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.createAccount(account.Tiers, janID, janPass, i18n.FR)
 	b := e.browser("fr")
@@ -829,6 +844,7 @@ func TestSessionFixation(t *testing.T) {
 }
 
 func TestLanguage(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	tests := []struct {
 		accept string
@@ -868,6 +884,7 @@ func TestLanguage(t *testing.T) {
 }
 
 func TestSecurityHeaders(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	b := e.browser("fr")
 	pages := []struct{ method, path string }{
@@ -906,6 +923,7 @@ var otpauthLinkRe = regexp.MustCompile(`<a href="(otpauth:[^"]*)"`)
 
 // Step 3 shows the secret three ways, all the same secret.
 func TestOtpauthLinkAndQR(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.createAccount(account.Tiers, "jan+test@example.be", janPass, i18n.FR)
 	b := e.browser("fr")
@@ -981,6 +999,7 @@ func attrs(tag string) map[string]string {
 // The form contract: every field is labelled, and the code field tells
 // phones and password managers what it is.
 func TestFormContract(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.createAccount(account.Tiers, janID, janPass, i18n.FR)
 	b := e.browser("fr")
@@ -1029,6 +1048,7 @@ func TestFormContract(t *testing.T) {
 
 // Bad input gets a clear, translated 4xx page; nothing is written.
 func TestBadInput(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	a := e.createAccount(account.Tiers, janID, janPass, i18n.FR)
 	const form = "application/x-www-form-urlencoded"
