@@ -13,6 +13,7 @@ import (
 	"sesame/internal/account"
 	"sesame/internal/auth"
 	"sesame/internal/i18n"
+	pwpolicy "sesame/internal/password"
 	"sesame/internal/store"
 )
 
@@ -100,8 +101,8 @@ func cmdAccountCreate(ctx context.Context, e env, args []string) error {
 		return errors.New("give the password on standard input")
 	}
 	password := strings.TrimRight(line, "\r\n")
-	if n := len([]rune(password)); n < 12 || n > account.MaxPassword {
-		return fmt.Errorf("the password must be 12 to %d characters", account.MaxPassword)
+	if err := pwpolicy.Check(password, id); err != nil {
+		return fmt.Errorf("password refused: %w", err)
 	}
 	a, err := openApp(ctx, e, &cf)
 	if err != nil {

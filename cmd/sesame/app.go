@@ -124,6 +124,7 @@ func (a *app) portal() (*web.Server, error) {
 		AppURL:      a.cfg.AppURL,
 		TrustProxy:  a.cfg.TrustProxy,
 		Log:         a.log,
+		Passwords:   web.PasswordOptions{PublicURL: a.cfg.PublicURL, InternalResetURL: a.cfg.InternalResetURL},
 	})
 }
 
@@ -138,6 +139,9 @@ func (a *app) sweep(ctx context.Context) {
 		}
 		if _, err := a.store.DeleteEnrolmentsBefore(ctx, now); err != nil && ctx.Err() == nil {
 			a.log.Warn("sweeping enrolments", "err", err)
+		}
+		if _, err := (&auth.Passwords{Service: a.auth}).PurgePasswordResets(ctx); err != nil && ctx.Err() == nil {
+			a.log.Warn("sweeping password-reset links", "err", err)
 		}
 		select {
 		case <-ctx.Done():

@@ -91,7 +91,7 @@ func TestAccountCreate(t *testing.T) {
 	}{
 		{[]string{"--type", "tiers", "--identifier", "New@Example.be", "--office", "Cabinet X", "--operator", "ops"}, "a long enough password\n", ""},
 		{[]string{"--type", "tiers", "--identifier", "new@example.be", "--office", "Cabinet X", "--operator", "ops"}, "a long enough password\n", "already exists"},
-		{[]string{"--type", "tiers", "--identifier", "short@example.be", "--office", "Cabinet X", "--operator", "ops"}, "short\n", "12 to"},
+		{[]string{"--type", "tiers", "--identifier", "short@example.be", "--office", "Cabinet X", "--operator", "ops"}, "short\n", "too_short"},
 		{[]string{"--type", "tiers", "--identifier", "nooffice@example.be", "--operator", "ops"}, "a long enough password\n", "--office"},
 		{[]string{"--type", "admin", "--identifier", "x@example.be", "--operator", "ops"}, "a long enough password\n", "--type"},
 		{[]string{"--type", "client", "--identifier", "x@example.be", "--role", "support", "--operator", "ops"}, "a long enough password\n", "--role"},

@@ -42,7 +42,7 @@ func TestThrottle(t *testing.T) {
 	th := DefaultThrottle()
 	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 	var a Account
-	wantDelay := map[int]time.Duration{1: 0, 5: 0, 6: time.Minute, 7: 2 * time.Minute, 8: 4 * time.Minute, 9: 8 * time.Minute, 10: 15 * time.Minute, 50: 15 * time.Minute}
+	wantDelay := map[int]time.Duration{1: 0, 4: 0, 5: time.Minute, 6: 2 * time.Minute, 7: 4 * time.Minute, 8: 8 * time.Minute, 9: 15 * time.Minute, 50: 15 * time.Minute}
 	for i := 1; i <= 99; i++ {
 		a.LockedUntil = time.Time{}
 		th.Fail(&a, now)

@@ -5,14 +5,14 @@ import "time"
 // Throttling. Consecutive failures of any factor (password, TOTP code,
 // security answer) on one account lock it for a delay that doubles with each
 // further failure, up to a cap; after HardLimit consecutive failures the
-// account stays locked until an administrator unlocks it or the password is
-// reset (NIST SP 800-63B 5.2.2 allows at most 100). A success resets the count.
+// account stays locked until an administrator unlocks it (NIST SP 800-63B 5.2.2 allows at most 100). A success resets the count.
 //
-// With the defaults an attacker gets 5 free tries, then waits 1, 2, 4, …
-// minutes, then one try every 15 minutes: about 100 tries a day, far too few
-// against a 6-digit code (±1 step gives 3 chances in a million per try).
+// With the defaults the 5th consecutive failure locks the account for 1
+// minute, the next ones for 2, 4, 8, then 15 minutes each: an attacker gets
+// about 100 tries a day, far too few against a 6-digit code (±1 step gives 3
+// chances in a million per try).
 type Throttle struct {
-	FreeFailures int           // failures allowed before the first lock
+	FreeFailures int           // failures that do not lock; the next one does
 	BaseDelay    time.Duration // lock after the first failure past FreeFailures
 	MaxDelay     time.Duration // cap of the doubling delay
 	HardLimit    int           // consecutive failures after which the lock lasts until cleared
@@ -20,7 +20,7 @@ type Throttle struct {
 
 // DefaultThrottle returns Sesame's documented defaults (see SECURITY.md).
 func DefaultThrottle() Throttle {
-	return Throttle{FreeFailures: 5, BaseDelay: time.Minute, MaxDelay: 15 * time.Minute, HardLimit: 100}
+	return Throttle{FreeFailures: 4, BaseDelay: time.Minute, MaxDelay: 15 * time.Minute, HardLimit: 100}
 }
 
 // Forever is the LockedUntil of an account past the hard limit.

@@ -119,7 +119,7 @@ func Default() Config {
 		Sessions:    Sessions{Idle: 30 * time.Minute, Absolute: 12 * time.Hour},
 		SMTP:        SMTP{TLS: "starttls", FromName: "Sesame"},
 		Sim:         simulation.DefaultBasis(),
-		Lockout: Lockout{FreeFailures: 5, BaseDelay: time.Minute, MaxDelay: 15 * time.Minute, HardLimit: 100,
+		Lockout: Lockout{FreeFailures: 4, BaseDelay: time.Minute, MaxDelay: 15 * time.Minute, HardLimit: 100,
 			AddressFailures: 50, AddressWindow: 15 * time.Minute},
 	}
 }

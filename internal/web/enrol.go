@@ -136,9 +136,9 @@ func (s *Server) handleEnrolStart(w http.ResponseWriter, r *http.Request) error 
 		s.render(w, r, http.StatusConflict, "enrol", p)
 		return nil
 	}
-	return s.credentialsFailed(w, r, "enrol", err, func(msg string) {
+	return s.credentialsFailed(w, r, "enrol", err, func(status int, msg string) {
 		p.Error = msg
-		s.render(w, r, http.StatusUnauthorized, "enrol", p)
+		s.render(w, r, status, "enrol", p)
 	})
 }
 

@@ -156,6 +156,12 @@ func (s *Server) handleLoginSubmit(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	page := s.loginPage(w, r, form)
+	if c.Code == "" {
+		// An empty code is checked like a wrong one, after the password: a
+		// person whose account has no authenticator yet (a new phone, an
+		// administrator's reset) is then sent to the wizard.
+		delete(errs, "totp")
+	}
 	if len(errs) > 0 {
 		page.FieldError = errs
 		s.render(w, r, http.StatusUnprocessableEntity, "login", page)
@@ -182,24 +188,25 @@ func (s *Server) handleLoginSubmit(w http.ResponseWriter, r *http.Request) error
 		s.redirect(w, r, "/totp/init?notice=not_enrolled")
 		return nil
 	}
-	return s.credentialsFailed(w, r, "login", err, func(msg string) {
+	return s.credentialsFailed(w, r, "login", err, func(status int, msg string) {
 		page.Error = msg
-		s.render(w, r, http.StatusUnauthorized, "login", page)
+		s.render(w, r, status, "login", page)
 	})
 }
 
 // credentialsFailed shows the one generic message for any failure of a
 // login-like form, or the address-throttling one.
-func (s *Server) credentialsFailed(w http.ResponseWriter, r *http.Request, flow string, err error, show func(msg string)) error {
+// show renders the form again with msg, answered with status.
+func (s *Server) credentialsFailed(w http.ResponseWriter, r *http.Request, flow string, err error, show func(status int, msg string)) error {
 	b := Base{Lang: s.lang(w, r), cat: s.cat}
 	switch {
 	case errors.Is(err, auth.ErrCredentials):
 		s.metrics.outcome(flow, "failure")
-		show(b.T("error.credentials"))
+		show(http.StatusUnauthorized, b.T("error.credentials"))
 	case errors.Is(err, auth.ErrAddressThrottled):
 		s.metrics.outcome(flow, "throttled")
 		w.Header().Set("Retry-After", "900")
-		show(b.T("error.address_throttled"))
+		show(http.StatusTooManyRequests, b.T("error.address_throttled"))
 	default:
 		return err
 	}

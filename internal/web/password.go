@@ -140,9 +140,9 @@ func (s *Server) handlePasswordSubmit(w http.ResponseWriter, r *http.Request) er
 		s.render(w, r, http.StatusConflict, "password_change", p)
 		return nil
 	}
-	return s.credentialsFailed(w, r, "password_change", err, func(msg string) {
+	return s.credentialsFailed(w, r, "password_change", err, func(status int, msg string) {
 		p.Error = msg
-		s.render(w, r, http.StatusUnauthorized, "password_change", p)
+		s.render(w, r, status, "password_change", p)
 	})
 }
 

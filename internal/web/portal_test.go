@@ -627,7 +627,7 @@ func TestAddressLimit(t *testing.T) {
 		}
 	}
 	st, _ := b.login(account.Tiers, janID, janPass, e.code(secret))
-	if st == 200 || b.errorMessage() != e.msg(i18n.EN, "error.address_throttled") || b.last.Header.Get("Retry-After") == "" {
+	if st != http.StatusTooManyRequests || b.errorMessage() != e.msg(i18n.EN, "error.address_throttled") || b.last.Header.Get("Retry-After") == "" {
 		t.Fatalf("over the address limit: %d %q, Retry-After %q", st, b.errorMessage(), b.last.Header.Get("Retry-After"))
 	}
 	e.clock.Add(e.auth.AddressLimit.Window)

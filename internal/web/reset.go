@@ -50,8 +50,8 @@ func (s *Server) handleResetSubmit(w http.ResponseWriter, r *http.Request) error
 		s.render(w, r, http.StatusConflict, "reset", p)
 		return nil
 	}
-	return s.credentialsFailed(w, r, "reset", err, func(msg string) {
+	return s.credentialsFailed(w, r, "reset", err, func(status int, msg string) {
 		p.Error = msg
-		s.render(w, r, http.StatusUnauthorized, "reset", p)
+		s.render(w, r, status, "reset", p)
 	})
 }
