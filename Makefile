@@ -2,15 +2,20 @@
 # make run:   the demo on embedded SQLite.
 GO ?= go
 
-.PHONY: check test vet fmt run bench
+STATICCHECK = honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-check: fmt vet test
+.PHONY: check test vet lint fmt run bench
+
+check: fmt vet lint test
 
 fmt:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 vet:
 	$(GO) vet ./...
+
+lint:
+	$(GO) run $(STATICCHECK) ./...
 
 test:
 	$(GO) test -race -count=1 ./...
