@@ -28,6 +28,9 @@ import (
 //	               next login goes through the initialisation wizard
 //	ResetQuestion  clears the security question: the wizard's step 2 asks for a new one
 //	Unlock         clears the failure count and the lock
+//	SendPasswordReset  e-mails a single-use password-reset link (not for Group
+//	               accounts, whose passwords are the directory's; subject to the
+//	               public form's limits, over which nothing is sent)
 //	Disable        refuses every login and ends the owner's sessions
 //	Enable         allows logins again
 func (s *Service) Act(ctx context.Context, actor Actor, action Action, id int64) (account.Account, error) {
@@ -40,6 +43,9 @@ func (s *Service) Act(ctx context.Context, actor Actor, action Action, id int64)
 	if actor.Account.ID != 0 && actor.Account.ID == id {
 		s.deny(ctx, actor, string(action), id, "own account")
 		return account.Account{}, ErrSelf
+	}
+	if action == SendPasswordReset && !s.CanSendPasswordReset() {
+		return account.Account{}, &InvalidError{Key: "admin.error.unavailable"}
 	}
 	now := s.now()
 	var out account.Account
@@ -86,6 +92,21 @@ func (s *Service) Act(ctx context.Context, actor Actor, action Action, id int64)
 				return nil
 			})
 			note = mail.AccountUnlocked{Name: a.Name, By: by, ByRole: role, When: now}
+		case SendPasswordReset:
+			switch {
+			case a.Type == account.Group:
+				return &InvalidError{Key: "admin.error.internal_password"}
+			case a.Disabled:
+				return &InvalidError{Key: "admin.error.disabled"}
+			}
+			// The public form's flow, run inside this transaction (InTx on
+			// tx joins it), so its reset row, e-mail and audit event commit
+			// with the administrator's event or not at all. The e-mail it
+			// sends is the notification.
+			inTx := *s.Passwords.Service
+			inTx.Store, inTx.MailSent = tx, nil
+			p := auth.Passwords{Service: &inTx, ResetLifetime: s.Passwords.ResetLifetime, ResetLimit: s.Passwords.ResetLimit}
+			err = p.RequestPasswordReset(ctx, a.Type, a.Identifier, actor.Addr, s.ResetLink)
 		case Disable:
 			err = mod(func(a *account.Account) error {
 				if a.Disabled {
@@ -117,6 +138,9 @@ func (s *Service) Act(ctx context.Context, actor Actor, action Action, id int64)
 			return err
 		}
 		out = a
+		if note == nil {
+			return nil
+		}
 		return s.notify(ctx, tx, a, note)
 	})
 	if errors.Is(err, ErrNotFound) {
@@ -127,6 +151,12 @@ func (s *Service) Act(ctx context.Context, actor Actor, action Action, id int64)
 	}
 	s.mailSent()
 	return out, nil
+}
+
+// CanSendPasswordReset reports whether the service is set up to send
+// password-reset e-mails.
+func (s *Service) CanSendPasswordReset() bool {
+	return s.Passwords != nil && s.Passwords.Service != nil && s.ResetLink != nil
 }
 
 // ResetTOTP is Act(ResetTOTP).

@@ -90,8 +90,12 @@ const (
 	Enable        Action = ActionEnable
 )
 
+// SendPasswordReset e-mails the owner a password-reset link, as the public
+// "password reset" form does (SPEC 2.5; Client and Tiers accounts only).
+const SendPasswordReset Action = "password_reset_send"
+
 // Actions lists them in the order the console shows them.
-var Actions = []Action{ResetTOTP, ResetQuestion, Unlock, Disable, Enable}
+var Actions = []Action{ResetTOTP, ResetQuestion, Unlock, SendPasswordReset, Disable, Enable}
 
 // ParseAction returns the action named s.
 func ParseAction(s string) (Action, bool) {
@@ -222,6 +226,14 @@ type Service struct {
 	MailSent func()           // nudges the delivery worker after a commit; may be nil
 	Now      func() time.Time
 	Log      *slog.Logger
+
+	// Auth verifies an administrator's own code for sensitive actions
+	// (ConfirmCode); nil: ConfirmCode refuses.
+	Auth *auth.Service
+	// Passwords and ResetLink send password-reset e-mails (the
+	// SendPasswordReset action); either nil: the action is unavailable.
+	Passwords *auth.Passwords
+	ResetLink func(token string) string
 }
 
 func (s *Service) now() time.Time { return s.Now().UTC() }

@@ -74,6 +74,8 @@ type View struct {
 	LinkedAt   time.Time // when, if Linked
 	Locked     bool      // locked now (Account.LockedUntil says until when)
 	Self       bool      // the actor's own account: no action is offered
+
+	resetMail bool // the service can send password-reset e-mails
 }
 
 // Can reports whether action would change something on the account, and
@@ -89,6 +91,8 @@ func (v View) Can(a Action) bool {
 		return v.Account.QuestionKey != "" || v.Account.AnswerHash != ""
 	case Unlock:
 		return v.Locked || v.Account.FailedAttempts > 0
+	case SendPasswordReset:
+		return v.resetMail && v.Account.Type != account.Group && !v.Account.Disabled
 	case Disable:
 		return !v.Account.Disabled
 	case Enable:
@@ -110,7 +114,8 @@ func (s *Service) Get(ctx context.Context, actor Actor, id int64) (View, error) 
 	} else if err != nil {
 		return View{}, err
 	}
-	v := View{Account: a, Locked: a.Locked(s.now()), Self: actor.Account.ID != 0 && actor.Account.ID == a.ID}
+	v := View{Account: a, Locked: a.Locked(s.now()), Self: actor.Account.ID != 0 && actor.Account.ID == a.ID,
+		resetMail: s.CanSendPasswordReset()}
 	if a.OfficeID != 0 {
 		o, err := s.Store.GetOffice(ctx, a.OfficeID)
 		if err != nil {

@@ -10,25 +10,10 @@ import (
 	"sesame/internal/auth"
 	"sesame/internal/enrol"
 	"sesame/internal/i18n"
-	"sesame/internal/seal"
-	"sesame/internal/totp"
 )
 
-// authFor returns the self-service (auth) side of the fixture's store, on
-// the same clock.
-func authFor(t *testing.T, f *fixture) *auth.Service {
-	t.Helper()
-	key, err := seal.NewKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, err := seal.NewKeyring(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &auth.Service{Store: f.st, Hasher: f.svc.Hasher, Keys: keys, TOTP: totp.Default(), Throttle: account.DefaultThrottle(),
-		AddressLimit: account.DefaultAddressLimit(), Issuer: "Finagora", Now: f.clock.Now, Log: quiet, Mail: f.svc.Mail}
-}
+// authFor returns the self-service side of the fixture.
+func authFor(t *testing.T, f *fixture) *auth.Service { return f.auth }
 
 const storyPassword = "a long and unusual passphrase"
 
