@@ -33,12 +33,12 @@ const (
 func TestPortalJourney(t *testing.T) {
 	p := startPortal(t)
 	acc := p.createAccount()
-	c := newChrome(t)
+	browser := newChrome(t)
 	msg := catalog(t, "../internal/web/locales")
 	var secret []byte
 
 	ok := t.Run("enrolment wizard", func(t *testing.T) {
-		c.t = t
+		c := browser.on(t)
 		if st := c.open(p.url + "/totp/init"); st != http.StatusOK {
 			t.Fatalf("GET /totp/init: %d", st)
 		}
@@ -101,7 +101,7 @@ func TestPortalJourney(t *testing.T) {
 	}
 
 	ok = t.Run("login", func(t *testing.T) {
-		c.t = t
+		c := browser.on(t)
 		// The enrolment used this step's code; an authenticator shows the
 		// next one 30 seconds later.
 		p.clock.Add(30 * time.Second)
@@ -136,7 +136,7 @@ func TestPortalJourney(t *testing.T) {
 	}
 
 	ok = t.Run("cross-site form refused", func(t *testing.T) {
-		c.t = t
+		c := browser.on(t)
 		token := c.cookie(p.url, sessionCookie)
 		// A page on another site that posts a log-out form to the portal
 		// as soon as it loads.
@@ -155,7 +155,9 @@ func TestPortalJourney(t *testing.T) {
 		if !p.loggedIn(token, acc) || c.cookie(p.url, sessionCookie) != token {
 			t.Fatal("the cross-site POST ended the session")
 		}
-		c.open(p.url + "/")
+		if st := c.open(p.url + "/"); st != http.StatusOK {
+			t.Fatalf("GET /: %d", st)
+		}
 		if got, want := c.text("main h2"), msg.T(i18n.FR, "home.welcome", map[string]any{"Name": personName}); got != want {
 			t.Errorf("home after the attack says %q, want %q", got, want)
 		}
@@ -165,7 +167,7 @@ func TestPortalJourney(t *testing.T) {
 	}
 
 	t.Run("logout", func(t *testing.T) {
-		c.t = t
+		c := browser.on(t)
 		token := c.cookie(p.url, sessionCookie)
 		if st := c.submit(logoutButton); st != http.StatusOK {
 			t.Fatalf("logout: %d", st)

@@ -98,6 +98,9 @@ func newChrome(t *testing.T) *chrome {
 	return &chrome{t: t, ctx: tctx}
 }
 
+// on returns the same browser reporting to t: for subtests.
+func (c *chrome) on(t *testing.T) *chrome { return &chrome{t: t, ctx: c.ctx} }
+
 // fail stops the test with what the browser was doing and where.
 func (c *chrome) fail(what string, err error) {
 	c.t.Helper()
