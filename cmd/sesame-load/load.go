@@ -1,0 +1,258 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"sesame/internal/account"
+	"sesame/internal/totp"
+)
+
+// window returns the time steps whose codes the portal will accept for a
+// request sent at now: the steps within its skew of the current one, less
+// the oldest when the step ends within the next third of a period (the
+// request might arrive after it ended).
+func window(p totp.Params, now time.Time) (lo, hi int64) {
+	margin := p.Period / 3
+	return p.Step(now.Add(margin)) - int64(p.Skew), p.Step(now) + int64(p.Skew)
+}
+
+// highestSame returns the highest step, from step to the furthest the portal
+// might try, whose code is code. The portal records the highest step that
+// matches (codes of two steps collide about once in a million), and every
+// step up to it is then spent.
+func highestSame(a *loadAccount, step int64, code string) int64 {
+	last := step
+	for s := step + 1; s <= step+2*int64(a.totp.Skew)+1; s++ {
+		if totp.HOTP(a.secret, uint64(s), a.totp.Digits, a.totp.Algorithm) == code {
+			last = s
+		}
+	}
+	return last
+}
+
+// pool hands out accounts with an unused code, least recently used first,
+// each to one virtual user at a time: two logins in flight on one account
+// could commit their steps out of order and the later would be a replay.
+type pool struct {
+	mu       sync.Mutex
+	accounts []*loadAccount
+	next     int
+}
+
+// take returns an idle account and the code of the earliest step it has not
+// used that the portal accepts at now, marking that step used; false when
+// every account has used its codes (or is busy).
+func (p *pool) take(now time.Time) (*loadAccount, string, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := len(p.accounts)
+	for i := range n {
+		a := p.accounts[(p.next+i)%n]
+		if a.busy {
+			continue
+		}
+		lo, hi := window(a.totp, now)
+		step := max(a.last+1, lo, 0)
+		if step > hi {
+			continue
+		}
+		code := totp.HOTP(a.secret, uint64(step), a.totp.Digits, a.totp.Algorithm)
+		a.last, a.busy = highestSame(a, step, code), true
+		p.next = (p.next + i + 1) % n
+		return a, code, true
+	}
+	return nil, "", false
+}
+
+func (p *pool) release(a *loadAccount) {
+	p.mu.Lock()
+	a.busy = false
+	p.mu.Unlock()
+}
+
+// outcomeOK is a successful login, as the report counts it.
+const outcomeOK = "303 to / (logged in)"
+
+// result is one login.
+type result struct {
+	outcome     string
+	cancelled   bool          // cut short by an interruption: not counted
+	total, post time.Duration // GET and POST; the POST alone
+}
+
+// login is a new visitor's whole login: GET /login, then POST /login.
+func login(ctx context.Context, b *browser, a *loadAccount, code string) result {
+	b.forget()
+	start := time.Now()
+	page, err := b.do(ctx, http.MethodGet, "/login", nil)
+	if err != nil {
+		return result{outcome: "GET /login: " + errorKind(err), cancelled: ctx.Err() != nil}
+	}
+	csrf, ok := csrfToken(page.body)
+	if page.status != http.StatusOK || !ok {
+		return result{outcome: fmt.Sprintf("GET /login %d", page.status)}
+	}
+	postStart := time.Now()
+	ans, err := b.do(ctx, http.MethodPost, "/login", url.Values{"csrf": {csrf}, "identifier": {a.identifier},
+		"password": {a.password}, "account_type": {string(account.Client)}, "totp": {code}})
+	end := time.Now()
+	if err != nil {
+		return result{outcome: "POST /login: " + errorKind(err), cancelled: ctx.Err() != nil}
+	}
+	r := result{total: end.Sub(start), post: end.Sub(postStart)}
+	switch {
+	case ans.status == http.StatusSeeOther && ans.location == "/":
+		r.outcome = outcomeOK
+	case ans.status == http.StatusSeeOther:
+		r.outcome = fmt.Sprintf("303 to %.40s", ans.location)
+	case ans.status == http.StatusUnauthorized && ans.retryAfter:
+		r.outcome = "401 address throttled"
+	default:
+		r.outcome = fmt.Sprintf("POST /login %d", ans.status)
+	}
+	return r
+}
+
+// errorKind names a transport error briefly, so the report groups them.
+func errorKind(err error) string {
+	var ne net.Error
+	switch {
+	case errors.Is(err, context.Canceled):
+		return "interrupted"
+	case errors.Is(err, errNotLoopback):
+		return "refused: not loopback"
+	case errors.As(err, &ne) && ne.Timeout():
+		return "timeout"
+	}
+	var oe *net.OpError
+	if errors.As(err, &oe) {
+		return "network error: " + oe.Op
+	}
+	return "error"
+}
+
+// report is what a load run measured.
+type report struct {
+	elapsed   time.Duration
+	outcomes  map[string]int
+	succeeded int
+	attempted int
+	total     []time.Duration // successful logins, sorted
+	post      []time.Duration // their POST /login, sorted
+	starved   time.Duration   // summed over virtual users: time spent waiting for an account with an unused code
+}
+
+// load runs o.concurrency virtual users until o.duration has passed or
+// o.maxLogins logins have started; logins in flight at the end finish.
+// When ctx ends first, it reports what was measured until then.
+func load(ctx context.Context, c *http.Client, o options, accounts []*loadAccount) *report {
+	p := &pool{accounts: accounts}
+	var started atomic.Int64
+	results := make([][]result, o.concurrency)
+	starved := make([]time.Duration, o.concurrency)
+	start := time.Now()
+	stop := start.Add(o.duration)
+	var wg sync.WaitGroup
+	for w := range o.concurrency {
+		wg.Go(func() {
+			b := newBrowser(c, o.target)
+			for ctx.Err() == nil && time.Now().Before(stop) {
+				a, code, ok := p.take(time.Now())
+				if !ok {
+					// Every account has used its codes: wait for the next step
+					// (or a busy account), looking again every 50 ms.
+					t := time.Now()
+					sleep(ctx, min(50*time.Millisecond, time.Until(stop)))
+					starved[w] += time.Since(t)
+					continue
+				}
+				if started.Add(1) > int64(o.maxLogins) {
+					p.release(a)
+					return
+				}
+				r := login(ctx, b, a, code)
+				p.release(a)
+				results[w] = append(results[w], r)
+			}
+		})
+	}
+	wg.Wait()
+	r := &report{elapsed: time.Since(start), outcomes: map[string]int{}}
+	for w := range results {
+		r.starved += starved[w]
+		for _, x := range results[w] {
+			r.outcomes[x.outcome]++
+			if x.cancelled {
+				continue
+			}
+			r.attempted++
+			if x.outcome == outcomeOK {
+				r.succeeded++
+				r.total = append(r.total, x.total)
+				r.post = append(r.post, x.post)
+			}
+		}
+	}
+	slices.Sort(r.total)
+	slices.Sort(r.post)
+	return r
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
+// percentile returns the nearest-rank percentile q (0 < q <= 100) of sorted.
+func percentile(sorted []time.Duration, q float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	rank := int(math.Ceil(q / 100 * float64(len(sorted))))
+	return sorted[min(max(rank, 1), len(sorted))-1]
+}
+
+func (r *report) print(w io.Writer, o options) {
+	secs := r.elapsed.Seconds()
+	fmt.Fprintf(w, "target %s: %d virtual users, %d accounts, for %v (or %d logins)\n",
+		o.target, o.concurrency, o.users, o.duration, o.maxLogins)
+	fmt.Fprintf(w, "logins: %d attempted, %d succeeded in %.1fs: %.1f successful logins/s\n",
+		r.attempted, r.succeeded, secs, float64(r.succeeded)/secs)
+	row := func(name string, d []time.Duration) {
+		fmt.Fprintf(w, "  %-28s p50 %8v  p90 %8v  p99 %8v  max %8v\n", name,
+			percentile(d, 50).Round(time.Microsecond*100), percentile(d, 90).Round(time.Microsecond*100),
+			percentile(d, 99).Round(time.Microsecond*100), percentile(d, 100).Round(time.Microsecond*100))
+	}
+	fmt.Fprintln(w, "latency of successful logins:")
+	row("GET + POST /login", r.total)
+	row("POST /login", r.post)
+	fmt.Fprintln(w, "outcomes:")
+	names := make([]string, 0, len(r.outcomes))
+	for k := range r.outcomes {
+		names = append(names, k)
+	}
+	sort.Slice(names, func(i, j int) bool { return r.outcomes[names[i]] > r.outcomes[names[j]] })
+	for _, k := range names {
+		fmt.Fprintf(w, "  %8d  %s\n", r.outcomes[k], k)
+	}
+	if r.starved > 0 {
+		fmt.Fprintf(w, "virtual users waited %.1fs in all for an account with an unused code: each account logs in once per step; give more --users to measure the portal rather than the accounts\n",
+			r.starved.Seconds())
+	}
+}

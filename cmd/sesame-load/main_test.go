@@ -1,0 +1,258 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"sesame/internal/account"
+	"sesame/internal/auth"
+	"sesame/internal/i18n"
+	"sesame/internal/mail"
+	"sesame/internal/passhash"
+	"sesame/internal/seal"
+	"sesame/internal/store"
+	"sesame/internal/store/sqldb"
+	"sesame/internal/totp"
+	"sesame/internal/web"
+)
+
+// newPortal serves the real portal on loopback, as internal/web's flow
+// tests build it (SQLite in a temp folder, fast argon2id parameters), but
+// over plain http like 'sesame demo'.
+func newPortal(t *testing.T) (*httptest.Server, store.Store) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := sqldb.OpenSQLite(ctx, filepath.Join(t.TempDir(), "sesame.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	key, _ := seal.NewKey()
+	keys, err := seal.NewKeyring(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	renderer, err := mail.NewRenderer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+	svc := &auth.Service{Store: st, Hasher: passhash.New(passhash.TestParams(), 4), Keys: keys, TOTP: totp.Default(),
+		Throttle: account.DefaultThrottle(), AddressLimit: account.DefaultAddressLimit(), Issuer: "Finagora",
+		Now: time.Now, Log: log, Mail: renderer}
+	h, err := web.New(web.Options{Auth: svc, Sessions: auth.DefaultSessionPolicy(), DefaultLang: i18n.FR, AppName: "Finagora", Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv, st
+}
+
+// TestLoad enrols accounts through the wizard and logs in until the count
+// bound, against the real portal: every login must succeed and show in the
+// store.
+func TestLoad(t *testing.T) {
+	srv, st := newPortal(t)
+	target, err := loopbackURL(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := options{target: target, users: 40, concurrency: 4, duration: 3 * time.Second, maxLogins: 30,
+		setupTimeout: 10 * time.Second, skew: 1, hashParams: passhash.TestParams(), log: t.Output()}
+	if err := o.validate(); err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	c := newClient(o.concurrency)
+	if err := checkPortal(ctx, c, target); err != nil {
+		t.Fatal(err)
+	}
+	accounts, err := setup(ctx, st, c, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := load(ctx, c, o, accounts)
+
+	if diff := cmp.Diff(map[string]int{outcomeOK: 30}, r.outcomes); diff != "" {
+		t.Errorf("outcomes (-want +got):\n%s", diff)
+	}
+	if r.attempted != 30 || r.succeeded != 30 || len(r.total) != 30 || len(r.post) != 30 {
+		t.Fatalf("got %d attempted, %d succeeded, %d and %d latencies; want 30 of each", r.attempted, r.succeeded, len(r.total), len(r.post))
+	}
+	if r.total[0] <= 0 || r.post[0] > r.total[0] {
+		t.Errorf("latencies: fastest login %v, its POST %v", r.total[0], r.post[0])
+	}
+	// The pool hands the accounts out in turn: 30 logins, 30 accounts.
+	list, total, err := st.ListAccounts(ctx, store.AccountFilter{Query: "@load.sesame.test", Limit: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	loggedIn := 0
+	for _, a := range list {
+		if !a.LastLogin.IsZero() {
+			loggedIn++
+		}
+	}
+	if total != 40 || loggedIn != 30 {
+		t.Errorf("store: %d load accounts, %d logged in; want 40 and 30", total, loggedIn)
+	}
+	var out bytes.Buffer
+	r.print(&out, o)
+	if !strings.Contains(out.String(), "30 attempted, 30 succeeded") {
+		t.Errorf("report:\n%s", out.String())
+	}
+}
+
+func TestPoolTake(t *testing.T) {
+	p := totp.Default()
+	// 10:00:05 is early in its step; 10:00:25 is in the last third.
+	early := time.Date(2026, 1, 1, 10, 0, 5, 0, time.UTC)
+	late := early.Add(20 * time.Second)
+	cur := p.Step(early)
+	newPool := func(last int64) (*pool, *loadAccount) {
+		a := &loadAccount{identifier: "a@example.be", secret: []byte("12345678901234567890"), totp: p, last: last}
+		return &pool{accounts: []*loadAccount{a}}, a
+	}
+	tests := []struct {
+		name      string
+		last      int64
+		now       time.Time
+		wantSteps []int64 // the steps handed out, one account released after each
+	}{
+		{"three steps early in a step", cur - 5, early, []int64{cur - 1, cur, cur + 1}},
+		{"not the previous step late in a step", cur - 5, late, []int64{cur, cur + 1}},
+		{"after its last step", cur, early, []int64{cur + 1}},
+		{"all used", cur + 1, early, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pl, a := newPool(tt.last)
+			var got []int64
+			for range 5 {
+				b, code, ok := pl.take(tt.now)
+				if !ok {
+					break
+				}
+				if code != totp.HOTP(a.secret, uint64(a.last), p.Digits, p.Algorithm) {
+					t.Fatalf("code %s is not step %d's", code, a.last)
+				}
+				got = append(got, b.last)
+				pl.release(b)
+			}
+			if diff := cmp.Diff(tt.wantSteps, got); diff != "" {
+				t.Errorf("steps (-want +got):\n%s", diff)
+			}
+		})
+	}
+	t.Run("busy account is not handed out twice", func(t *testing.T) {
+		pl, _ := newPool(cur - 5)
+		if _, _, ok := pl.take(early); !ok {
+			t.Fatal("first take failed")
+		}
+		if _, _, ok := pl.take(early); ok {
+			t.Error("second take of a busy account succeeded")
+		}
+	})
+}
+
+func TestLoopbackURL(t *testing.T) {
+	tests := []struct {
+		in, want string // want "" means refused
+	}{
+		{"http://localhost:8080", "http://localhost:8080"},
+		{"http://127.0.0.1:8080/", "http://127.0.0.1:8080"},
+		{"http://[::1]:8080", "http://[::1]:8080"},
+		{"https://localhost", "https://localhost"},
+		{"http://example.com", ""},
+		{"http://10.0.0.1:8080", ""},
+		{"http://127.0.0.2:8080", ""},
+		{"http://localhost.example.com", ""},
+		{"http://user@localhost:8080", ""},
+		{"http://localhost:8080/login", ""},
+		{"http://localhost:8080?x=1", ""},
+		{"ftp://localhost", ""},
+		{"localhost:8080", ""},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		u, err := loopbackURL(tt.in)
+		got := ""
+		if err == nil {
+			got = u.String()
+		}
+		if got != tt.want {
+			t.Errorf("loopbackURL(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
+		}
+	}
+}
+
+// TestClientRefusesNonLoopback: the dialer checks the address it connects
+// to, whatever the URL said.
+func TestClientRefusesNonLoopback(t *testing.T) {
+	c := newClient(1)
+	_, err := c.Get("http://192.0.2.1:9/")
+	if err == nil || !strings.Contains(err.Error(), errNotLoopback.Error()) {
+		t.Errorf("got %v, want %v", err, errNotLoopback)
+	}
+}
+
+func TestRunRefuses(t *testing.T) {
+	empty := t.TempDir()
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--target", "http://example.com", "--data", empty}, "only a portal on this machine"},
+		{[]string{"--users", "0", "--data", empty}, "--users 0 out of range"},
+		{[]string{"--concurrency", "5000", "--data", empty}, "--concurrency 5000 out of range"},
+		{[]string{"--duration", "1h", "--data", empty}, "--duration 1h0m0s out of range"},
+		{[]string{"--max-logins", "0", "--data", empty}, "--max-logins 0 out of range"},
+		{[]string{"--skew", "3", "--data", empty}, "--skew 3 out of range"},
+		{[]string{}, "--data is required"},
+		{[]string{"--data", empty}, "no portal database"},
+		{[]string{"--data", empty, "extra"}, "unexpected argument"},
+	}
+	for _, tt := range tests {
+		err := run(t.Context(), tt.args, io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("run %q: got %v, want an error containing %q", tt.args, err, tt.want)
+		}
+	}
+}
+
+func TestPercentile(t *testing.T) {
+	ms := func(n ...int) []time.Duration {
+		var d []time.Duration
+		for _, x := range n {
+			d = append(d, time.Duration(x)*time.Millisecond)
+		}
+		return d
+	}
+	tests := []struct {
+		sorted []time.Duration
+		q      float64
+		want   time.Duration
+	}{
+		{nil, 50, 0},
+		{ms(7), 99, 7 * time.Millisecond},
+		{ms(1, 2, 3, 4), 50, 2 * time.Millisecond},
+		{ms(1, 2, 3, 4), 90, 4 * time.Millisecond},
+		{ms(1, 2, 3, 4, 5, 6, 7, 8, 9, 10), 90, 9 * time.Millisecond},
+		{ms(1, 2, 3, 4, 5, 6, 7, 8, 9, 10), 100, 10 * time.Millisecond},
+	}
+	for _, tt := range tests {
+		if got := percentile(tt.sorted, tt.q); got != tt.want {
+			t.Errorf("percentile(%v, %v) = %v, want %v", tt.sorted, tt.q, got, tt.want)
+		}
+	}
+}
