@@ -39,5 +39,16 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("POST /password/reset/{token}", s.handle(s.handlePasswordNewSubmit))
 	mux.Handle("GET /password/internal", s.handle(s.handlePasswordInternal))
 
+	// Administration console (SPEC 3, admin.go): office administrators and support staff.
+	mux.Handle("GET /admin", s.handleConsole(s.handleAdminHome))
+	mux.Handle("GET /admin/accounts", s.handleConsole(s.handleAdminSearch))
+	mux.Handle("GET /admin/accounts/new", s.handleConsole(s.handleAdminNewForm))
+	mux.Handle("POST /admin/accounts/new", s.handleConsole(s.handleAdminNewSubmit))
+	mux.Handle("GET /admin/accounts/{id}", s.handleConsole(s.handleAdminAccount))
+	mux.Handle("GET /admin/accounts/{id}/{action}", s.handleConsole(s.handleAdminConfirm))
+	mux.Handle("POST /admin/accounts/{id}/{action}", s.handleConsole(s.handleAdminAct))
+	mux.Handle("GET /admin/audit", s.handleConsole(s.handleAdminAudit))
+	mux.Handle("GET /admin/audit.csv", s.handleConsole(s.handleAdminAuditCSV))
+
 	mux.Handle("/", s.handle(s.handleNotFound(mux)))
 }
