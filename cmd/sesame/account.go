@@ -130,7 +130,7 @@ func cmdAccountCreate(ctx context.Context, e env, args []string) error {
 		if err := tx.CreateAccount(ctx, &acc); err != nil {
 			return err
 		}
-		return tx.AppendAudit(ctx, store.AuditEvent{Time: now, Actor: "cli:" + *operator, SubjectID: acc.ID, Subject: acc.Identifier,
+		return tx.AppendAudit(ctx, store.AuditEvent{Time: now, Actor: *operator, SubjectID: acc.ID, Subject: acc.Identifier,
 			OfficeID: acc.OfficeID, Action: "account_create", Outcome: auth.OutcomeSuccess, Addr: "command line"})
 	})
 	if errors.Is(err, store.ErrAlreadyExists) {

@@ -173,3 +173,47 @@ func (s *Service) EndSession(ctx context.Context, token, addr string) {
 		s.audit(ctx, store.AuditEvent{ActorID: ss.AccountID, SubjectID: ss.AccountID, Action: ActionLogout, Outcome: OutcomeSuccess, Addr: addr})
 	}
 }
+
+// StepUp checks a fresh TOTP code from an account that is already logged
+// in, before a sensitive action: the code's step is consumed and the
+// session (named by the hash of its token) records a verified code now, in
+// one transaction with the audit line written under action. A wrong or
+// reused code — or a locked or disabled account — counts as a failure as at
+// login and returns ErrCredentials; ErrAddressThrottled as at login.
+func (s *Service) StepUp(ctx context.Context, accountID int64, sessionHash []byte, code, addr, action string) error {
+	if err := s.checkAddress(ctx, addr); err != nil {
+		return err
+	}
+	a, err := s.Store.GetAccount(ctx, accountID)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	if a.Disabled || a.Locked(now) {
+		return s.fail(ctx, nil, addr, action, a.Identifier, "locked or disabled")
+	}
+	ok := false
+	err = s.Store.InTx(ctx, func(tx store.Store) error {
+		if ok, err = s.verifyCode(ctx, tx, a, code); err != nil || !ok {
+			return err
+		}
+		if err := tx.TouchSession(ctx, sessionHash, now, now); err != nil {
+			return err
+		}
+		if _, err := tx.UpdateAccount(ctx, a.ID, func(acc *account.Account) error { s.Throttle.Succeed(acc); return nil }); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, store.AuditEvent{Time: now, ActorID: a.ID, Actor: a.Identifier, SubjectID: a.ID, Subject: a.Identifier,
+			OfficeID: a.OfficeID, Action: action, Outcome: OutcomeSuccess, Addr: addr, Detail: "for a sensitive action"})
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		ok, err = false, nil // the authenticator was reset meanwhile: no code can be right
+	}
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return s.fail(ctx, &a, addr, action, a.Identifier, "wrong or reused code")
+	}
+	return nil
+}
