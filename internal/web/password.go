@@ -49,7 +49,7 @@ func (s *Server) resetLink() (func(token string) string, error) {
 // Fields of the password forms beyond the login-like ones.
 const (
 	fieldNew     = "new_password"
-	fieldConfirm = "confirm_password"
+	fieldConfirm = "new_password_confirm"
 )
 
 // passwordFieldOf is the form field an auth.InvalidError key is about.

@@ -56,7 +56,7 @@ func (b *browser) changePassword(typ account.Type, identifier, current, code, ne
 	b.e.t.Helper()
 	b.get("/password")
 	return b.post("/password", url.Values{"identifier": {identifier}, "password": {current}, "account_type": {string(typ)},
-		"totp": {code}, "new_password": {newPW}, "confirm_password": {confirm}})
+		"totp": {code}, "new_password": {newPW}, "new_password_confirm": {confirm}})
 }
 
 // fieldError is the message shown under a field ("" when none).
@@ -264,14 +264,14 @@ func TestPasswordResetByMail(t *testing.T) {
 		}
 	}
 	// Without the code nothing changes: the reset never weakens the second factor.
-	if st, _ := b.post(path, url.Values{"new_password": {pwNewPass}, "confirm_password": {pwNewPass}}); st != 422 || b.fieldError("totp") != e.msg(i18n.FR, "error.required") {
+	if st, _ := b.post(path, url.Values{"new_password": {pwNewPass}, "new_password_confirm": {pwNewPass}}); st != 422 || b.fieldError("totp") != e.msg(i18n.FR, "error.required") {
 		t.Errorf("no code: %d %q", st, b.fieldError("totp"))
 	}
-	if st, _ := b.post(path, url.Values{"new_password": {pwNewPass}, "confirm_password": {pwNewPass}, "totp": {e.wrongCode(secret)}}); st != 401 ||
+	if st, _ := b.post(path, url.Values{"new_password": {pwNewPass}, "new_password_confirm": {pwNewPass}, "totp": {e.wrongCode(secret)}}); st != 401 ||
 		b.errorMessage() != e.web.cat.N(i18n.FR, "enrol.tries_left", 2) {
 		t.Errorf("wrong code: %d %q", st, b.errorMessage())
 	}
-	if st, _ := b.post(path, url.Values{"new_password": {pwNewPass}, "confirm_password": {pwNewPass}, "totp": {e.code(secret)}}); st != 200 ||
+	if st, _ := b.post(path, url.Values{"new_password": {pwNewPass}, "new_password_confirm": {pwNewPass}, "totp": {e.code(secret)}}); st != 200 ||
 		!strings.Contains(b.text(), e.msg(i18n.FR, "password.new.success")) {
 		t.Fatalf("reset: %d\n%s", st, b.body)
 	}
@@ -293,7 +293,7 @@ func TestPasswordResetByMail(t *testing.T) {
 	if st, _ := b.get(path); st != http.StatusGone {
 		t.Errorf("link after use: %d, want 410", st)
 	}
-	if st, _ := b.post(path, url.Values{"new_password": {"Another fine passphrase"}, "confirm_password": {"Another fine passphrase"}, "totp": {e.code(secret)}}); st != http.StatusGone {
+	if st, _ := b.post(path, url.Values{"new_password": {"Another fine passphrase"}, "new_password_confirm": {"Another fine passphrase"}, "totp": {e.code(secret)}}); st != http.StatusGone {
 		t.Errorf("second use: %d, want 410", st)
 	}
 	e.clock.Add(30 * time.Second)
@@ -321,7 +321,7 @@ func TestPasswordResetLinkExpires(t *testing.T) {
 		t.Fatalf("at 9:59: %d", st)
 	}
 	e.clock.Add(time.Second)
-	if st, _ := b.post(path, url.Values{"new_password": {pwNewPass}, "confirm_password": {pwNewPass}}); st != http.StatusGone ||
+	if st, _ := b.post(path, url.Values{"new_password": {pwNewPass}, "new_password_confirm": {pwNewPass}}); st != http.StatusGone ||
 		!strings.Contains(b.text(), e.msg(i18n.EN, "password.new.invalid")) {
 		t.Errorf("at 10:00: %d\n%s", st, b.body)
 	}
@@ -333,7 +333,7 @@ func TestPasswordResetLinkExpires(t *testing.T) {
 	if st, _ := b.get(first); st != http.StatusGone {
 		t.Errorf("older link: %d, want 410", st)
 	}
-	if st, _ := b.post(second, url.Values{"new_password": {pwNewPass}, "confirm_password": {pwNewPass}}); st != 200 {
+	if st, _ := b.post(second, url.Values{"new_password": {pwNewPass}, "new_password_confirm": {pwNewPass}}); st != 200 {
 		t.Errorf("newer link: %d\n%s", st, b.body)
 	}
 }
