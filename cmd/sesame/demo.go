@@ -121,7 +121,7 @@ func cmdDemo(ctx context.Context, e env, args []string) error {
   Portal (Sesame):   %s
   Finagora:          %s
   Demo inbox:        http://%s   (every e-mail the portal sends)
-  Data folder:       %s   (SQLite database and the key that seals TOTP secrets; kept between runs)
+  Data folder:       %s   (sesame.db, and secret.key: the key that seals TOTP secrets; kept between runs)
 
 Demo accounts (password for all: %s)%s:
 `, c.PublicURL, c.AppURL, hostPort(mailLn.Addr(), *mailAddr), absPath(*data), demoPassword, created)
