@@ -13,24 +13,20 @@ package web
 // Figures are in BENCHMARKS.md; nothing here asserts a timing.
 
 import (
-	"context"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"sesame/internal/account"
 	"sesame/internal/auth"
+	"sesame/internal/authtest"
 	"sesame/internal/i18n"
-	"sesame/internal/mail"
 	"sesame/internal/passhash"
-	"sesame/internal/seal"
-	"sesame/internal/store/sqldb"
 	"sesame/internal/totp"
 )
 
@@ -64,56 +60,31 @@ func BenchmarkLogin(b *testing.B) {
 }
 
 // benchPortal is newEnv's portal for a benchmark: newEnv and its browser
-// take a *testing.T and go through a TLS server, neither of which a
-// benchmark of the handler wants.
+// go through a TLS server, which a benchmark of the handler does not want.
 type benchPortal struct {
 	handler http.Handler
-	auth    *auth.Service
-	clock   *clock
+	env     *authtest.Env
+	clock   *authtest.Clock
 }
 
 func newBenchPortal(b *testing.B, params passhash.Params) *benchPortal {
 	b.Helper()
-	st, err := sqldb.OpenSQLite(context.Background(), filepath.Join(b.TempDir(), "sesame.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { st.Close() })
-	key, _ := seal.NewKey()
-	keys, err := seal.NewKeyring(key)
-	if err != nil {
-		b.Fatal(err)
-	}
-	renderer, err := mail.NewRenderer()
-	if err != nil {
-		b.Fatal(err)
-	}
-	clk := &clock{now: time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)}
+	clk := authtest.NewClock(authtest.Start)
 	// Logging would be measured too; failures are reported by b.Fatal.
 	log := slog.New(slog.DiscardHandler)
-	svc := &auth.Service{Store: st, Hasher: passhash.New(params, 0), Keys: keys, TOTP: totp.Default(),
-		Throttle: account.DefaultThrottle(), AddressLimit: account.DefaultAddressLimit(), Issuer: "Finagora",
-		Now: clk.Now, Log: log, Mail: renderer}
-	w, err := New(Options{Auth: svc, Sessions: auth.DefaultSessionPolicy(), DefaultLang: i18n.FR, AppName: "Finagora", Log: log})
+	env := authtest.New(b, clk, authtest.WithParams(params), authtest.WithLog(log))
+	w, err := New(Options{Auth: env.Auth, Sessions: auth.DefaultSessionPolicy(), DefaultLang: i18n.FR, AppName: "Finagora", Log: log})
 	if err != nil {
 		b.Fatal(err)
 	}
-	return &benchPortal{handler: w, auth: svc, clock: clk}
+	return &benchPortal{handler: w, env: env, clock: clk}
 }
 
 // enrol creates a Client account and links its authenticator through the
 // wizard's pages, returning the TOTP secret.
 func (p *benchPortal) enrol(b *testing.B, identifier, password string) []byte {
 	b.Helper()
-	ctx := context.Background()
-	h, err := p.auth.Hasher.Hash(ctx, password)
-	if err != nil {
-		b.Fatal(err)
-	}
-	a := account.Account{Type: account.Client, Identifier: identifier, Name: "Bench", Lang: i18n.FR, PasswordHash: h, Created: p.clock.Now()}
-	if err := p.auth.Store.CreateAccount(ctx, &a); err != nil {
-		b.Fatal(err)
-	}
+	p.env.CreateAccount(b, account.Account{Type: account.Client, Identifier: identifier, Name: "Bench", Lang: i18n.FR}, password)
 	v := p.visitor()
 	v.do("GET", "/totp/init", nil)
 	steps := []struct {

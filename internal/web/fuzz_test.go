@@ -3,12 +3,9 @@ package web
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"math"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -16,12 +13,9 @@ import (
 
 	"sesame/internal/account"
 	"sesame/internal/auth"
+	"sesame/internal/authtest"
 	"sesame/internal/i18n"
-	"sesame/internal/mail"
 	"sesame/internal/passhash"
-	"sesame/internal/seal"
-	"sesame/internal/store/sqldb"
-	"sesame/internal/totp"
 )
 
 // fuzzPortal is the portal in process (no TLS server: the fuzzer calls the
@@ -42,35 +36,18 @@ const (
 
 func newFuzzPortal(tb testing.TB) *fuzzPortal {
 	tb.Helper()
-	ctx := context.Background()
-	st, err := sqldb.OpenSQLite(ctx, filepath.Join(tb.TempDir(), "fuzz.db"))
+	env := authtest.New(tb, authtest.NewClock(authtest.Start), func(s *auth.Service) {
+		s.Throttle = account.Throttle{FreeFailures: math.MaxInt32, BaseDelay: time.Second, MaxDelay: time.Second, HardLimit: math.MaxInt32}
+		s.AddressLimit = account.AddressLimit{Failures: math.MaxInt32, Window: time.Minute}
+	})
+	svc := env.Auth
+	w, err := New(Options{Auth: svc, Sessions: auth.DefaultSessionPolicy(), DefaultLang: i18n.FR, AppName: "Finagora", Log: svc.Log})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	tb.Cleanup(func() { st.Close() })
-	key, _ := seal.NewKey()
-	keys, _ := seal.NewKeyring(key)
-	renderer, err := mail.NewRenderer()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	svc := &auth.Service{Store: st, Hasher: passhash.New(passhash.TestParams(), 4), Keys: keys, TOTP: totp.Default(),
-		Throttle:     account.Throttle{FreeFailures: math.MaxInt32, BaseDelay: time.Second, MaxDelay: time.Second, HardLimit: math.MaxInt32},
-		AddressLimit: account.AddressLimit{Failures: math.MaxInt32, Window: time.Minute}, Issuer: "Finagora",
-		Now: func() time.Time { return now }, Log: log, Mail: renderer}
-	w, err := New(Options{Auth: svc, Sessions: auth.DefaultSessionPolicy(), DefaultLang: i18n.FR, AppName: "Finagora", Log: log})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	h, _ := svc.Hasher.Hash(ctx, fuzzPassword)
-	answer, _ := svc.Hasher.Hash(ctx, passhash.NormalizeAnswer(fuzzAnswer))
-	a := account.Account{Type: account.Tiers, Identifier: "jan@example.be", Name: "Jan", Lang: i18n.NL, PasswordHash: h,
-		QuestionKey: "first_plush", AnswerHash: answer, Created: now}
-	if err := st.CreateAccount(ctx, &a); err != nil {
-		tb.Fatal(err)
-	}
+	answer, _ := svc.Hasher.Hash(context.Background(), passhash.NormalizeAnswer(fuzzAnswer))
+	a := env.CreateAccount(tb, account.Account{Type: account.Tiers, Identifier: "jan@example.be", Name: "Jan", Lang: i18n.NL,
+		QuestionKey: "first_plush", AnswerHash: answer}, fuzzPassword)
 	return &fuzzPortal{web: w, auth: svc, acct: a}
 }
 

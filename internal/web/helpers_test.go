@@ -1,28 +1,22 @@
 package web
 
 import (
-	"context"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"sesame/internal/account"
 	"sesame/internal/auth"
+	"sesame/internal/authtest"
 	"sesame/internal/i18n"
-	"sesame/internal/mail"
-	"sesame/internal/passhash"
-	"sesame/internal/seal"
 	"sesame/internal/store"
-	"sesame/internal/store/sqldb"
 	"sesame/internal/totp"
 )
 
@@ -35,77 +29,34 @@ type env struct {
 	web    *Server
 	auth   *auth.Service
 	store  store.Store
-	clock  *clock
+	clock  *authtest.Clock
 	office account.Office
-}
-
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
+	base   *authtest.Env
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	ctx := context.Background()
-	st, err := sqldb.OpenSQLite(ctx, filepath.Join(t.TempDir(), "sesame.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	key, _ := seal.NewKey()
-	keys, err := seal.NewKeyring(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	renderer, err := mail.NewRenderer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	clk := &clock{now: time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)}
-	log := slog.New(slog.NewTextHandler(testWriter{t}, nil))
-	svc := &auth.Service{Store: st, Hasher: passhash.New(passhash.TestParams(), 4), Keys: keys, TOTP: totp.Default(),
-		Throttle: account.DefaultThrottle(), AddressLimit: account.DefaultAddressLimit(), Issuer: "Finagora",
-		Now: clk.Now, Log: log, Mail: renderer}
-	w, err := New(Options{Auth: svc, Sessions: auth.DefaultSessionPolicy(), DefaultLang: i18n.FR, AppName: "Finagora", Log: log})
+	clk := authtest.NewClock(authtest.Start)
+	log := slog.New(slog.NewTextHandler(t.Output(), nil))
+	base := authtest.New(t, clk, authtest.WithLog(log))
+	w, err := New(Options{Auth: base.Auth, Sessions: auth.DefaultSessionPolicy(), DefaultLang: i18n.FR, AppName: "Finagora", Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewTLSServer(w)
 	t.Cleanup(srv.Close)
-	office := account.Office{Name: "Cabinet Peeters", Created: clk.Now()}
-	if err := st.CreateOffice(ctx, &office); err != nil {
-		t.Fatal(err)
-	}
-	return &env{t: t, srv: srv, web: w, auth: svc, store: st, clock: clk, office: office}
+	office := base.CreateOffice(t, "Cabinet Peeters")
+	return &env{t: t, srv: srv, web: w, auth: base.Auth, store: base.DB, clock: clk, office: office, base: base}
 }
 
 // createAccount adds an account with a password (and no authenticator).
 func (e *env) createAccount(typ account.Type, identifier, password string, lang i18n.Lang) account.Account {
 	e.t.Helper()
-	h, err := e.auth.Hasher.Hash(context.Background(), password)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	a := account.Account{Type: typ, Identifier: identifier, Name: "Test " + identifier, Lang: lang, PasswordHash: h, Created: e.clock.Now()}
+	a := account.Account{Type: typ, Identifier: identifier, Name: "Test " + identifier, Lang: lang}
 	if typ == account.Tiers {
 		a.OfficeID = e.office.ID
 	}
-	if err := e.store.CreateAccount(context.Background(), &a); err != nil {
-		e.t.Fatal(err)
-	}
-	return a
+	return e.base.CreateAccount(e.t, a, password)
 }
 
 // browser is one person's browser: a cookie jar and the language it asks for.
@@ -222,13 +173,4 @@ func (b *browser) login(typ account.Type, identifier, password, code string) (in
 	b.e.t.Helper()
 	b.get("/login")
 	return b.post("/login", url.Values{"identifier": {identifier}, "password": {password}, "account_type": {string(typ)}, "totp": {code}})
-}
-
-// testWriter sends the portal's log to the test's log, shown on failure.
-type testWriter struct{ t *testing.T }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Helper()
-	w.t.Log(strings.TrimSpace(string(p)))
-	return len(p), nil
 }
