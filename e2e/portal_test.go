@@ -11,19 +11,12 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"sesame/internal/account"
 	"sesame/internal/auth"
+	"sesame/internal/authtest"
 	"sesame/internal/i18n"
-	"sesame/internal/mail"
-	"sesame/internal/passhash"
-	"sesame/internal/seal"
-	"sesame/internal/store"
-	"sesame/internal/store/sqldb"
 	"sesame/internal/totp"
 	"sesame/internal/web"
 )
@@ -34,28 +27,10 @@ import (
 type portal struct {
 	t       *testing.T
 	url     string // http://localhost:PORT
-	auth    *auth.Service
-	store   store.Store
-	clock   *clock
+	env     *authtest.Env
+	clock   *authtest.Clock
 	office  account.Office
 	session auth.SessionPolicy
-}
-
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
 }
 
 // The demo's office and a person in it.
@@ -68,41 +43,18 @@ const (
 
 func startPortal(t *testing.T) *portal {
 	t.Helper()
-	ctx := context.Background()
-	st, err := sqldb.OpenSQLite(ctx, filepath.Join(t.TempDir(), "sesame.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	key, err := seal.NewKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, err := seal.NewKeyring(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	renderer, err := mail.NewRenderer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	clk := &clock{now: time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)}
-	log := slog.New(slog.NewTextHandler(testWriter{t}, nil))
-	svc := &auth.Service{Store: st, Hasher: passhash.New(passhash.TestParams(), 4), Keys: keys, TOTP: totp.Default(),
-		Throttle: account.DefaultThrottle(), AddressLimit: account.DefaultAddressLimit(), Issuer: "Finagora",
-		Now: clk.Now, Log: log, Mail: renderer}
+	clk := authtest.NewClock(authtest.Start)
+	log := slog.New(slog.NewTextHandler(t.Output(), nil))
+	env := authtest.New(t, clk, authtest.WithLog(log))
 	policy := auth.DefaultSessionPolicy()
-	w, err := web.New(web.Options{Auth: svc, Sessions: policy, DefaultLang: i18n.FR, AppName: "Finagora", Log: log})
+	w, err := web.New(web.Options{Auth: env.Auth, Sessions: policy, DefaultLang: i18n.FR, AppName: "Finagora", Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(w)
 	t.Cleanup(srv.Close)
-	office := account.Office{Name: officeName, Created: clk.Now()}
-	if err := st.CreateOffice(ctx, &office); err != nil {
-		t.Fatal(err)
-	}
-	return &portal{t: t, url: localhost(t, srv), auth: svc, store: st, clock: clk, office: office, session: policy}
+	office := env.CreateOffice(t, officeName)
+	return &portal{t: t, url: localhost(t, srv), env: env, clock: clk, office: office, session: policy}
 }
 
 // localhost is srv's address with the host name localhost: Chromium
@@ -121,16 +73,8 @@ func localhost(t *testing.T, srv *httptest.Server) string {
 // no authenticator yet.
 func (p *portal) createAccount() account.Account {
 	p.t.Helper()
-	h, err := p.auth.Hasher.Hash(context.Background(), password)
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	a := account.Account{Type: account.Tiers, Identifier: identifier, Name: personName, OfficeID: p.office.ID,
-		Lang: i18n.FR, PasswordHash: h, Created: p.clock.Now()}
-	if err := p.store.CreateAccount(context.Background(), &a); err != nil {
-		p.t.Fatal(err)
-	}
-	return a
+	return p.env.CreateAccount(p.t, account.Account{Type: account.Tiers, Identifier: identifier, Name: personName, OfficeID: p.office.ID,
+		Lang: i18n.FR}, password)
 }
 
 // code is what an authenticator app would show now on the portal's clock.
@@ -142,7 +86,7 @@ func (p *portal) loggedIn(token string, a account.Account) bool {
 	if token == "" {
 		return false
 	}
-	_, got, err := p.auth.Session(context.Background(), p.session, token)
+	_, got, err := p.env.Auth.Session(context.Background(), p.session, token)
 	return err == nil && got.ID == a.ID
 }
 
@@ -219,13 +163,4 @@ func decodePNG(t *testing.T, b []byte) image.Image {
 		t.Fatalf("not a PNG: %v", err)
 	}
 	return img
-}
-
-// testWriter sends the portal's log to the test's log, shown on failure.
-type testWriter struct{ t *testing.T }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Helper()
-	w.t.Log(strings.TrimSpace(string(p)))
-	return len(p), nil
 }
