@@ -38,7 +38,7 @@ func TestActionEffects(t *testing.T) {
 			return ""
 		}, "question_reset", "Sofie Test (support)"},
 		{Unlock, "marie", "an", func(f *fixture, a account.Account) string {
-			if a.Locked(f.clock.t) || a.FailedAttempts != 0 {
+			if a.Locked(f.clock.Now()) || a.FailedAttempts != 0 {
 				return "still locked"
 			}
 			return ""

@@ -6,29 +6,19 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"sesame/internal/account"
 	"sesame/internal/auth"
+	"sesame/internal/authtest"
 	"sesame/internal/i18n"
 	"sesame/internal/mail"
-	"sesame/internal/passhash"
-	"sesame/internal/seal"
 	"sesame/internal/store"
-	"sesame/internal/store/sqldb"
-	"sesame/internal/totp"
 )
 
 var t0 = time.Date(2026, 11, 23, 9, 30, 0, 0, time.UTC)
-
-// clock is a settable test clock.
-type clock struct{ t time.Time }
-
-func (c *clock) Now() time.Time          { return c.t }
-func (c *clock) Advance(d time.Duration) { c.t = c.t.Add(d) }
 
 // fixture is a real SQLite store with two offices and their people:
 //
@@ -40,7 +30,7 @@ type fixture struct {
 	st              store.Store
 	svc             *Service
 	auth            *auth.Service // the self-service side, on the same store and clock
-	clock           *clock
+	clock           *authtest.Clock
 	dupont, peeters account.Office
 	acc             map[string]account.Account
 }
@@ -49,38 +39,14 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	ctx := context.Background()
-	st, err := sqldb.OpenSQLite(ctx, filepath.Join(t.TempDir(), "sesame.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	r, err := mail.NewRenderer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &clock{t0}
-	key, err := seal.NewKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, err := seal.NewKeyring(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hasher := passhash.New(passhash.TestParams(), 2)
-	as := &auth.Service{Store: st, Hasher: hasher, Keys: keys, TOTP: totp.Default(), Throttle: account.DefaultThrottle(),
-		AddressLimit: account.DefaultAddressLimit(), Issuer: "Finagora", Now: c.Now, Log: quiet, Mail: r}
+	c := authtest.NewClock(t0)
+	env := authtest.New(t, c, authtest.WithLog(quiet))
+	st, as := env.DB, env.Auth
 	f := &fixture{t: t, st: st, clock: c, acc: map[string]account.Account{}, auth: as,
-		svc: &Service{Store: st, Hasher: hasher, Mail: r, Now: c.Now, Log: quiet, Auth: as, Passwords: &auth.Passwords{Service: as},
+		svc: &Service{Store: st, Hasher: as.Hasher, Mail: as.Mail, Now: c.Now, Log: quiet, Auth: as, Passwords: &auth.Passwords{Service: as},
 			ResetLink: func(token string) string { return "https://sesame.example/password/reset/" + token }}}
-	f.dupont = account.Office{Name: "Cabinet Dupont", Created: t0}
-	f.peeters = account.Office{Name: "Kantoor Peeters", Created: t0}
-	for _, o := range []*account.Office{&f.dupont, &f.peeters} {
-		if err := st.CreateOffice(ctx, o); err != nil {
-			t.Fatal(err)
-		}
-	}
+	f.dupont = env.CreateOffice(t, "Cabinet Dupont")
+	f.peeters = env.CreateOffice(t, "Kantoor Peeters")
 	f.add("marie", account.Tiers, f.dupont.ID, account.RoleOfficeAdmin, i18n.FR)
 	f.add("jan", account.Tiers, f.dupont.ID, account.RoleUser, i18n.NL)
 	f.add("an", account.Tiers, f.dupont.ID, account.RoleUser, i18n.FR)
@@ -135,7 +101,7 @@ func (f *fixture) prepare(id int64, action Action) {
 	_, err := f.st.UpdateAccount(context.Background(), id, func(a *account.Account) error {
 		switch action {
 		case Unlock:
-			a.FailedAttempts, a.LockedUntil = 7, f.clock.t.Add(time.Hour)
+			a.FailedAttempts, a.LockedUntil = 7, f.clock.Now().Add(time.Hour)
 		case Enable:
 			a.Disabled = true
 		}
@@ -149,7 +115,7 @@ func (f *fixture) prepare(id int64, action Action) {
 // outbox returns the messages queued and not yet claimed.
 func (f *fixture) outbox() []mail.Queued {
 	f.t.Helper()
-	list, err := f.st.ClaimMail(context.Background(), f.clock.t.Add(time.Hour), time.Minute, 100)
+	list, err := f.st.ClaimMail(context.Background(), f.clock.Now().Add(time.Hour), time.Minute, 100)
 	if err != nil {
 		f.t.Fatal(err)
 	}

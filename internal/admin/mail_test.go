@@ -76,7 +76,7 @@ func TestNotificationsOverSMTP(t *testing.T) {
 	if sent, err := w.DeliverDue(ctx); sent != 0 || err != nil {
 		t.Fatalf("before the retry is due: DeliverDue = %d, %v", sent, err)
 	}
-	f.clock.Advance(31 * time.Second)
+	f.clock.Add(31 * time.Second)
 	if sent, err := w.DeliverDue(ctx); sent != 3 || err != nil {
 		t.Fatalf("after the retry delay: DeliverDue = %d, %v", sent, err)
 	}

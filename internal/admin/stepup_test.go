@@ -25,7 +25,7 @@ func TestConfirmCode(t *testing.T) {
 		t.Fatal(err)
 	}
 	secret := enrolUser(t, f, f.auth, boss, "Rex")
-	f.clock.Advance(30 * time.Second)
+	f.clock.Add(30 * time.Second)
 	token, err := f.auth.StartSession(ctx, boss, []string{"pwd", "otp"}, "192.0.2.7", "test")
 	if err != nil {
 		t.Fatal(err)
@@ -43,11 +43,11 @@ func TestConfirmCode(t *testing.T) {
 	if !f.svc.Fresh(session()) {
 		t.Error("a session just logged in is not fresh")
 	}
-	f.clock.Advance(FreshFor)
+	f.clock.Add(FreshFor)
 	if f.svc.Fresh(session()) {
 		t.Errorf("a session %v after its last code is fresh", FreshFor)
 	}
-	code := f.auth.TOTP.Code(secret, f.clock.t)
+	code := f.auth.TOTP.Code(secret, f.clock.Now())
 	if err := f.svc.ConfirmCode(ctx, actor, hash, code); err != nil {
 		t.Fatalf("ConfirmCode: %v", err)
 	}
@@ -65,11 +65,11 @@ func TestConfirmCode(t *testing.T) {
 	// One replay and five wrong codes: the administrator's account is
 	// locked (the throttle's free failures are fewer than six).
 	locked := f.get2(boss.ID)
-	if !locked.Locked(f.clock.t) || locked.FailedAttempts == 0 {
-		t.Errorf("after 6 failures: %d failures, locked %v", locked.FailedAttempts, locked.Locked(f.clock.t))
+	if !locked.Locked(f.clock.Now()) || locked.FailedAttempts == 0 {
+		t.Errorf("after 6 failures: %d failures, locked %v", locked.FailedAttempts, locked.Locked(f.clock.Now()))
 	}
-	f.clock.Advance(30 * time.Second)
-	if err := f.svc.ConfirmCode(ctx, actor, hash, f.auth.TOTP.Code(secret, f.clock.t)); !errors.Is(err, ErrWrongCode) {
+	f.clock.Add(30 * time.Second)
+	if err := f.svc.ConfirmCode(ctx, actor, hash, f.auth.TOTP.Code(secret, f.clock.Now())); !errors.Is(err, ErrWrongCode) {
 		t.Errorf("a right code while locked: %v, want ErrWrongCode", err)
 	}
 	if got := f.get2(boss.ID); got.FailedAttempts != locked.FailedAttempts {
