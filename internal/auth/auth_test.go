@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,11 +12,10 @@ import (
 
 	"sesame/internal/account"
 	"sesame/internal/auth"
+	"sesame/internal/authtest"
 	"sesame/internal/enrol"
 	"sesame/internal/i18n"
 	"sesame/internal/mail"
-	"sesame/internal/passhash"
-	"sesame/internal/seal"
 	"sesame/internal/store"
 	"sesame/internal/store/sqldb"
 	"sesame/internal/totp"
@@ -27,11 +24,11 @@ import (
 // The service against a real SQLite store: the store is its own fake.
 
 type fixture struct {
-	t   *testing.T
-	svc *auth.Service
-	db  *sqldb.DB
-	dir string
-	now time.Time
+	t     *testing.T
+	env   *authtest.Env
+	svc   *auth.Service
+	db    *sqldb.DB
+	clock *authtest.Clock
 }
 
 const (
@@ -41,39 +38,14 @@ const (
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	dir := t.TempDir()
-	db, err := sqldb.OpenSQLite(context.Background(), filepath.Join(dir, "sesame.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	key, _ := seal.NewKey()
-	keys, err := seal.NewKeyring(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	renderer, err := mail.NewRenderer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := &fixture{t: t, db: db, dir: dir, now: time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)}
-	f.svc = &auth.Service{Store: db, Hasher: passhash.New(passhash.TestParams(), 2), Keys: keys, TOTP: totp.Default(),
-		Throttle: account.DefaultThrottle(), AddressLimit: account.DefaultAddressLimit(), Issuer: "Finagora",
-		Now: func() time.Time { return f.now }, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Mail: renderer}
-	return f
+	clk := authtest.NewClock(authtest.Start)
+	env := authtest.New(t, clk)
+	return &fixture{t: t, env: env, svc: env.Auth, db: env.DB, clock: clk}
 }
 
 func (f *fixture) account(identifier string, lang i18n.Lang) account.Account {
 	f.t.Helper()
-	h, err := f.svc.Hasher.Hash(context.Background(), pass)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	a := account.Account{Type: account.Client, Identifier: identifier, Name: "Marie Peeters", Lang: lang, PasswordHash: h, Created: f.now}
-	if err := f.db.CreateAccount(context.Background(), &a); err != nil {
-		f.t.Fatal(err)
-	}
-	return a
+	return f.env.CreateAccount(f.t, account.Account{Type: account.Client, Identifier: identifier, Name: "Marie Peeters", Lang: lang}, pass)
 }
 
 func (f *fixture) creds(identifier, password, code string) auth.Credentials {
@@ -105,11 +77,11 @@ func (f *fixture) enrol(a account.Account) []byte {
 	if _, err := f.svc.ConfirmCode(context.Background(), token, f.code(secret), addr); err != nil {
 		f.t.Fatal(err)
 	}
-	f.now = f.now.Add(30 * time.Second)
+	f.clock.Add(30 * time.Second)
 	return secret
 }
 
-func (f *fixture) code(secret []byte) string { return f.svc.TOTP.Code(secret, f.now) }
+func (f *fixture) code(secret []byte) string { return f.svc.TOTP.Code(secret, f.clock.Now()) }
 
 func (f *fixture) audit() []store.AuditEvent {
 	f.t.Helper()
@@ -125,7 +97,7 @@ func (f *fixture) audit() []store.AuditEvent {
 
 func (f *fixture) mails() []mail.Queued {
 	f.t.Helper()
-	q, err := f.db.ClaimMail(context.Background(), f.now, time.Minute, 100)
+	q, err := f.db.ClaimMail(context.Background(), f.clock.Now(), time.Minute, 100)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -135,7 +107,7 @@ func (f *fixture) mails() []mail.Queued {
 // wrong returns a code the secret does not give near now.
 func (f *fixture) wrong(secret []byte) string {
 	for _, c := range []string{"000000", "111111", "222222", "333333"} {
-		if _, ok := f.svc.TOTP.Verify(secret, c, f.now); !ok {
+		if _, ok := f.svc.TOTP.Verify(secret, c, f.clock.Now()); !ok {
 			return c
 		}
 	}
@@ -164,7 +136,7 @@ func TestLoginAudit(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f.now = f.now.Add(time.Minute)
+			f.clock.Add(time.Minute)
 			before := len(f.audit())
 			_, err := f.svc.Login(ctx, f.creds(tt.identifier, tt.pass, tt.code()))
 			if !errors.Is(err, tt.wantErr) {
@@ -176,14 +148,14 @@ func TestLoginAudit(t *testing.T) {
 			}
 			ev := evs[0]
 			if ev.Action != auth.ActionLogin || ev.Outcome != tt.wantOutcome || ev.SubjectID != tt.wantSubjectID ||
-				ev.Subject != tt.identifier || ev.Addr != addr || !ev.Time.Equal(f.now) || !strings.Contains(ev.Detail, tt.wantDetailContain) {
+				ev.Subject != tt.identifier || ev.Addr != addr || !ev.Time.Equal(f.clock.Now()) || !strings.Contains(ev.Detail, tt.wantDetailContain) {
 				t.Errorf("audit event %+v", ev)
 			}
 		})
 	}
 
 	t.Run("lockout", func(t *testing.T) {
-		f.now = f.now.Add(time.Minute)
+		f.clock.Add(time.Minute)
 		before := len(f.audit())
 		// FreeFailures are free; the next one locks; attempts while locked do
 		// not lock again.
@@ -255,7 +227,7 @@ func TestSecretStoredSealed(t *testing.T) {
 		}
 	}
 	// The database files themselves (the WAL holds recent writes).
-	files, _ := filepath.Glob(filepath.Join(f.dir, "sesame.db*"))
+	files, _ := filepath.Glob(filepath.Join(f.env.Dir, "sesame.db*"))
 	for _, name := range files {
 		raw, err := os.ReadFile(name)
 		if err != nil {
