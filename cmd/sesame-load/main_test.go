@@ -2,60 +2,38 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"io"
 	"log/slog"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
-	"sesame/internal/account"
 	"sesame/internal/auth"
+	"sesame/internal/authtest"
 	"sesame/internal/i18n"
-	"sesame/internal/mail"
 	"sesame/internal/passhash"
-	"sesame/internal/seal"
 	"sesame/internal/store"
-	"sesame/internal/store/sqldb"
 	"sesame/internal/totp"
 	"sesame/internal/web"
 )
 
-// newPortal serves the real portal on loopback, as internal/web's flow
-// tests build it (SQLite in a temp folder, fast argon2id parameters), but
-// over plain http like 'sesame demo'.
+// newPortal serves the real portal on loopback, built by authtest like
+// internal/web's flow tests, but over plain http like 'sesame demo' and on
+// the wall clock: the load generator computes its codes from the real time.
 func newPortal(t *testing.T) (*httptest.Server, store.Store) {
 	t.Helper()
-	ctx := context.Background()
-	st, err := sqldb.OpenSQLite(ctx, filepath.Join(t.TempDir(), "sesame.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	key, _ := seal.NewKey()
-	keys, err := seal.NewKeyring(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	renderer, err := mail.NewRenderer()
-	if err != nil {
-		t.Fatal(err)
-	}
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	svc := &auth.Service{Store: st, Hasher: passhash.New(passhash.TestParams(), 4), Keys: keys, TOTP: totp.Default(),
-		Throttle: account.DefaultThrottle(), AddressLimit: account.DefaultAddressLimit(), Issuer: "Finagora",
-		Now: time.Now, Log: log, Mail: renderer}
-	h, err := web.New(web.Options{Auth: svc, Sessions: auth.DefaultSessionPolicy(), DefaultLang: i18n.FR, AppName: "Finagora", Log: log})
+	env := authtest.New(t, nil, authtest.WithLog(log))
+	h, err := web.New(web.Options{Auth: env.Auth, Sessions: auth.DefaultSessionPolicy(), DefaultLang: i18n.FR, AppName: "Finagora", Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return srv, st
+	return srv, env.DB
 }
 
 // TestLoad enrols accounts through the wizard and logs in until the count
