@@ -16,7 +16,6 @@ import (
 	"sesame/internal/auth"
 	"sesame/internal/i18n"
 	"sesame/internal/store"
-	"sesame/internal/totp"
 )
 
 // The administration console (SPEC 3): office administrators and support
@@ -406,12 +405,7 @@ func (s *Server) handleAdminAct(w http.ResponseWriter, r *http.Request, c consol
 	}
 	if p.AskCode {
 		code := f.Get("totp")
-		switch {
-		case code == "":
-			p.FieldError["totp"] = "error.required"
-		case !totp.WellFormed(code, s.opts.Auth.TOTP.Digits):
-			p.FieldError["totp"] = "error.code_format"
-		}
+		s.checkCode(p.FieldError, code)
 		if len(p.FieldError) > 0 {
 			s.render(w, r, http.StatusUnprocessableEntity, "admin_confirm", p)
 			return nil

@@ -131,14 +131,21 @@ func (s *Server) readCredentials(w http.ResponseWriter, r *http.Request, withCod
 	}
 	form.Type = c.Type
 	if withCode {
-		switch {
-		case c.Code == "":
-			errs["totp"] = "error.required"
-		case !totp.WellFormed(c.Code, s.opts.Auth.TOTP.Digits):
-			errs["totp"] = "error.code_format"
-		}
+		s.checkCode(errs, c.Code)
 	}
 	return c, form, errs, nil
+}
+
+// checkCode records in errs["totp"] what is wrong with the form of a typed
+// TOTP code: missing, or not the configured number of digits. Whether it is
+// the right code is the service's question.
+func (s *Server) checkCode(errs map[string]string, code string) {
+	switch {
+	case code == "":
+		errs["totp"] = "error.required"
+	case !totp.WellFormed(code, s.opts.Auth.TOTP.Digits):
+		errs["totp"] = "error.code_format"
+	}
 }
 
 func contains(types []account.Type, t account.Type) bool {

@@ -9,7 +9,6 @@ import (
 
 	"sesame/internal/account"
 	"sesame/internal/auth"
-	"sesame/internal/totp"
 )
 
 // The password pages (SPEC 2.4–2.6): change (identifier, current password,
@@ -284,12 +283,7 @@ func (s *Server) handlePasswordNewSubmit(w http.ResponseWriter, r *http.Request)
 	newPW, confirm := readNewPassword(f, p.FieldError)
 	code := f.Get("totp")
 	if p.NeedsCode {
-		switch {
-		case code == "":
-			p.FieldError["totp"] = "error.required"
-		case !totp.WellFormed(code, s.opts.Auth.TOTP.Digits):
-			p.FieldError["totp"] = "error.code_format"
-		}
+		s.checkCode(p.FieldError, code)
 	}
 	if len(p.FieldError) > 0 {
 		s.render(w, r, http.StatusUnprocessableEntity, "password_new", p)
