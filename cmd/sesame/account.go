@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -58,10 +57,8 @@ func openApp(ctx context.Context, e env, cf *configFlags) (*app, error) {
 }
 
 func cmdAccountCreate(ctx context.Context, e env, args []string) error {
-	fs := flag.NewFlagSet("account create", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
 	var cf configFlags
-	cf.register(fs)
+	fs := cf.flagSet(e, "account create")
 	typ := fs.String("type", "", "account type: client, group or tiers")
 	identifier := fs.String("identifier", "", "e-mail address")
 	name := fs.String("name", "", "display name")

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strconv"
@@ -64,10 +63,8 @@ func openAdmin(ctx context.Context, e env, cf *configFlags, operator string) (*a
 }
 
 func cmdAccountAction(ctx context.Context, e env, name string, action admin.Action, args []string) error {
-	fs := flag.NewFlagSet("account "+name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
 	var cf configFlags
-	cf.register(fs)
+	fs := cf.flagSet(e, "account "+name)
 	operator := fs.String("operator", "", "your name, for the audit log and the owner's e-mail (required)")
 	typ := fs.String("type", "", "account type: client, group or tiers (required)")
 	identifier := fs.String("identifier", "", "the account's e-mail address; - reads one per line from standard input")
@@ -164,10 +161,8 @@ func readIdentifiers(r io.Reader) ([]string, error) {
 }
 
 func cmdAccountList(ctx context.Context, e env, args []string) error {
-	fs := flag.NewFlagSet("account list", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
 	var cf configFlags
-	cf.register(fs)
+	fs := cf.flagSet(e, "account list")
 	operator := fs.String("operator", "", "your name (required)")
 	query := fs.String("query", "", "part of the e-mail, the name or the office's name")
 	typ := fs.String("type", "", "only this account type: client, group or tiers")
@@ -232,10 +227,8 @@ func cmdAccountList(ctx context.Context, e env, args []string) error {
 }
 
 func cmdAccountAudit(ctx context.Context, e env, args []string) error {
-	fs := flag.NewFlagSet("account audit", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
 	var cf configFlags
-	cf.register(fs)
+	fs := cf.flagSet(e, "account audit")
 	operator := fs.String("operator", "", "your name (required)")
 	typ := fs.String("type", "", "with --identifier: the account type")
 	identifier := fs.String("identifier", "", "only events about this account")

@@ -28,10 +28,15 @@ type configFlags struct {
 	config, database, data string
 }
 
-func (f *configFlags) register(fs *flag.FlagSet) {
+// flagSet returns the flags of the command name, with the configuration
+// flags registered into f; parse errors and usage go to standard error.
+func (f *configFlags) flagSet(e env, name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
 	fs.StringVar(&f.config, "config", "", "YAML configuration file (SESAME_CONFIG)")
 	fs.StringVar(&f.database, "database", "", "sqlite:PATH or postgres:// URL (SESAME_DATABASE)")
 	fs.StringVar(&f.data, "data", "", "demo data folder: holds sesame.db and secret.key (SESAME_DATA)")
+	return fs
 }
 
 // load reads the configuration for a non-demo command.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"log/slog"
 	"sync"
 )
@@ -12,10 +11,8 @@ func init() {
 }
 
 func cmdFinagora(ctx context.Context, e env, args []string) error {
-	fs := flag.NewFlagSet("finagora", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
 	var cf configFlags
-	cf.register(fs)
+	fs := cf.flagSet(e, "finagora")
 	addr := fs.String("addr", "localhost:8081", "listen address")
 	if err := fs.Parse(args); err != nil {
 		return err

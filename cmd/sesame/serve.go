@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -25,10 +24,8 @@ func init() {
 }
 
 func cmdServe(ctx context.Context, e env, args []string) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
 	var cf configFlags
-	cf.register(fs)
+	fs := cf.flagSet(e, "serve")
 	addr := fs.String("addr", "", "listen address (SESAME_ADDR)")
 	if err := fs.Parse(args); err != nil {
 		return err
