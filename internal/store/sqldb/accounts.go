@@ -85,6 +85,16 @@ func (s *DB) UpdateAccount(ctx context.Context, id int64, fn func(*account.Accou
 	return out, err
 }
 
+// accountPage bounds a page of accounts as store.AccountFilter and
+// store.AccountSearch promise: 0 rows asked means 50, at most 200, and no
+// negative offset.
+func accountPage(limit, offset int) (int, int) {
+	if limit <= 0 {
+		limit = 50
+	}
+	return min(limit, 200), max(offset, 0)
+}
+
 // ListAccounts returns one page of matching accounts and the total count.
 func (s *DB) ListAccounts(ctx context.Context, f store.AccountFilter) ([]account.Account, int, error) {
 	var where []string
@@ -111,12 +121,7 @@ func (s *DB) ListAccounts(ctx context.Context, f store.AccountFilter) ([]account
 	if err := s.q.QueryRowContext(ctx, `SELECT count(*) FROM accounts`+cond, args...).Scan(&total); err != nil {
 		return nil, 0, mapErr(err)
 	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 50
-	}
-	limit = min(limit, 200)
-	offset := max(f.Offset, 0)
+	limit, offset := accountPage(f.Limit, f.Offset)
 	rows, err := s.q.QueryContext(ctx, `SELECT `+accountColumns+` FROM accounts`+cond+
 		` ORDER BY identifier, id LIMIT `+arg(limit)+` OFFSET `+arg(offset), args...)
 	if err != nil {

@@ -77,12 +77,7 @@ func (s *DB) SearchAccounts(ctx context.Context, f store.AccountSearch) ([]store
 	if err := s.q.QueryRowContext(ctx, `SELECT count(*) FROM accounts a`+cond, args...).Scan(&total); err != nil {
 		return nil, 0, mapErr(err)
 	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 50
-	}
-	limit = min(limit, 200)
-	offset := max(f.Offset, 0)
+	limit, offset := accountPage(f.Limit, f.Offset)
 	rows, err := s.q.QueryContext(ctx, `SELECT `+adminAccountColumns+`, coalesce(o.name, ''), au.account_id IS NOT NULL
 		FROM accounts a
 		LEFT JOIN offices o ON o.id = a.office_id
