@@ -50,24 +50,18 @@ func formatNumber(l i18n.Lang, v float64, decimals int) string {
 }
 
 // formatMoney writes an amount in euros, to the cent.
-func formatMoney(l i18n.Lang, v float64) string {
-	n := formatNumber(l, v, 2)
-	switch l {
-	case i18n.FR:
-		return n + " €"
-	case i18n.NL:
-		return "€ " + n
-	default:
-		return "€" + n
-	}
-}
+func formatMoney(l i18n.Lang, v float64) string { return withEuro(l, formatNumber(l, v, 2)) }
 
 // formatEuros writes a whole amount in euros, for limits in messages.
 func formatEuros(l i18n.Lang, v float64) string {
 	if v != math.Trunc(v) {
 		return formatMoney(l, v)
 	}
-	n := formatNumber(l, v, 0)
+	return withEuro(l, formatNumber(l, v, 0))
+}
+
+// withEuro puts the euro sign where each language writes it.
+func withEuro(l i18n.Lang, n string) string {
 	switch l {
 	case i18n.FR:
 		return n + " €"
