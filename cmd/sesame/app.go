@@ -133,7 +133,8 @@ func (a *app) portal() (*web.Server, error) {
 	})
 }
 
-// sweep deletes expired sessions and wizard records now and then.
+// sweep deletes expired sessions, wizard records, reset links and
+// address counters now and then.
 func (a *app) sweep(ctx context.Context) {
 	t := time.NewTicker(5 * time.Minute)
 	defer t.Stop()
@@ -147,6 +148,10 @@ func (a *app) sweep(ctx context.Context) {
 		}
 		if _, err := (&auth.Passwords{Service: a.auth}).PurgePasswordResets(ctx); err != nil && ctx.Err() == nil {
 			a.log.Warn("sweeping password-reset links", "err", err)
+		}
+		// The longest window in use is an hour (password-reset requests).
+		if _, err := a.store.DeleteAddressFailuresBefore(ctx, now.Add(-24*time.Hour)); err != nil && ctx.Err() == nil {
+			a.log.Warn("sweeping address counters", "err", err)
 		}
 		select {
 		case <-ctx.Done():

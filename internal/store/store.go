@@ -172,6 +172,9 @@ type Throttles interface {
 	AddAddressFailure(ctx context.Context, key string, now time.Time, window time.Duration) (int, error)
 	// AddressFailures returns the count in key's current window at now.
 	AddressFailures(ctx context.Context, key string, now time.Time, window time.Duration) (int, error)
+	// DeleteAddressFailuresBefore removes counters whose window started
+	// before t (over by then for every window in use), returning how many.
+	DeleteAddressFailuresBefore(ctx context.Context, t time.Time) (int, error)
 }
 
 // AuditEvent is one line of the append-only security log.

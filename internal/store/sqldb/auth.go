@@ -201,3 +201,9 @@ func (s *DB) AddressFailures(ctx context.Context, key string, now time.Time, win
 	}
 	return n, err
 }
+
+// DeleteAddressFailuresBefore removes counters of windows started before t.
+func (s *DB) DeleteAddressFailuresBefore(ctx context.Context, t time.Time) (int, error) {
+	res, err := s.q.ExecContext(ctx, `DELETE FROM address_failures WHERE window_start < $1`, ms(t))
+	return count(res, err)
+}

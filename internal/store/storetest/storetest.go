@@ -366,6 +366,12 @@ func testAddressFailures(t *testing.T, s store.Store) {
 	if n, _ := s.AddressFailures(ctx, "2001:db8::/64", t0, w); n != 10 {
 		t.Errorf("after 10 concurrent failures: %d", n)
 	}
+	if n, err := s.DeleteAddressFailuresBefore(ctx, t0.Add(10*time.Minute)); err != nil || n != 1 {
+		t.Errorf("DeleteAddressFailuresBefore = %d, %v; want 1 (the IPv6 window started at t0)", n, err)
+	}
+	if n, _ := s.AddressFailures(ctx, "192.0.2.1", t0.Add(17*time.Minute), w); n != 1 {
+		t.Errorf("a live window was swept: count %d, want 1", n)
+	}
 }
 
 func testAudit(t *testing.T, s store.Store) {
