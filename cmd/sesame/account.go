@@ -69,9 +69,9 @@ func cmdAccountCreate(ctx context.Context, e env, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	t, ok := account.ParseType(*typ)
-	if !ok {
-		return errors.New("--type must be client, group or tiers")
+	t, err := typeFlag(*typ)
+	if err != nil {
+		return err
 	}
 	id, err := account.NormalizeIdentifier(*identifier)
 	if err != nil {
@@ -138,4 +138,13 @@ func cmdAccountCreate(ctx context.Context, e env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "created %s account %s (id %d)\n", t, id, acc.ID)
 	return nil
+}
+
+// typeFlag parses the --type flag every account command takes.
+func typeFlag(v string) (account.Type, error) {
+	t, ok := account.ParseType(v)
+	if !ok {
+		return "", errors.New("--type must be client, group or tiers")
+	}
+	return t, nil
 }

@@ -74,9 +74,9 @@ func cmdAccountAction(ctx context.Context, e env, name string, action admin.Acti
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	t, ok := account.ParseType(*typ)
-	if !ok {
-		return errors.New("--type must be client, group or tiers")
+	t, err := typeFlag(*typ)
+	if err != nil {
+		return err
 	}
 	if *identifier == "" {
 		return errors.New("--identifier is required (- reads them from standard input)")
@@ -176,9 +176,9 @@ func cmdAccountList(ctx context.Context, e env, args []string) error {
 	}
 	q := admin.Query{Text: *query, Page: *page}
 	if *typ != "" {
-		t, ok := account.ParseType(*typ)
-		if !ok {
-			return errors.New("--type must be client, group or tiers")
+		t, err := typeFlag(*typ)
+		if err != nil {
+			return err
 		}
 		q.Type = t
 	}
