@@ -108,84 +108,81 @@ func AddressKey(addr string) string {
 	return ip.String()
 }
 
-// checkAddress refuses a client address over its failure budget.
-func (s *Service) checkAddress(ctx context.Context, addr string) error {
-	n, err := s.Store.AddressFailures(ctx, AddressKey(addr), s.now(), s.AddressLimit.Window)
+// verifyPassword reserves an attempt (address, then account), finds the
+// account and checks its password, doing the same hashing work whether or
+// not the account exists. It returns the account and the attempt, which the
+// caller settles (succeeded, failed or release) once the rest of the flow is
+// decided. On a wrong password the failure is recorded and ErrCredentials
+// returned; if the client goes away before its hash is computed, the
+// reservation is given back and ctx's error returned.
+func (s *Service) verifyPassword(ctx context.Context, c Credentials, action string) (account.Account, *attempt, error) {
+	at, err := s.reserveAddress(ctx, c.Addr, action, boundSubject(c.Identifier))
 	if err != nil {
-		return err
-	}
-	if n >= s.AddressLimit.Failures {
-		return ErrAddressThrottled
-	}
-	return nil
-}
-
-// verifyPassword finds the account and checks its password, doing the same
-// hashing work whether or not the account exists. On failure it records the
-// failure and returns ErrCredentials.
-func (s *Service) verifyPassword(ctx context.Context, c Credentials, action string) (account.Account, error) {
-	if err := s.checkAddress(ctx, c.Addr); err != nil {
-		s.audit(ctx, store.AuditEvent{Subject: boundSubject(c.Identifier), Action: action, Outcome: OutcomeFailure, Addr: c.Addr, Detail: "address throttled"})
-		return account.Account{}, err
+		return account.Account{}, nil, err
 	}
 	id, idErr := account.NormalizeIdentifier(c.Identifier)
 	var a account.Account
-	err := idErr
+	err = idErr
 	if err == nil {
 		a, err = s.Store.FindAccount(ctx, c.Type, id)
 	}
 	if err != nil {
 		if idErr == nil && !errors.Is(err, store.ErrNotFound) {
-			return account.Account{}, err
+			at.release()
+			return account.Account{}, nil, err
 		}
 		s.Hasher.Dummy(ctx)
-		return account.Account{}, s.fail(ctx, nil, c.Addr, action, boundSubject(c.Identifier), "unknown account")
+		return account.Account{}, nil, at.failed("unknown account")
 	}
-	now := s.now()
-	if a.Disabled || a.Locked(now) {
-		s.Hasher.Dummy(ctx)
-		reason := "locked"
-		if a.Disabled {
-			reason = "disabled"
-		}
-		// Attempts during a lock are not counted against the account (that
-		// would let anyone keep it locked), only against the address.
-		return account.Account{}, s.fail(ctx, nil, c.Addr, action, a.Identifier, reason)
+	if err := at.reserveAccount(ctx, a.ID); errors.Is(err, errNoBudget) {
+		return account.Account{}, nil, at.refused(ctx, a)
+	} else if err != nil {
+		at.release()
+		return account.Account{}, nil, err
 	}
 	ok, rehash, err := s.Hasher.Verify(ctx, a.PasswordHash, passhash.NormalizeSecret(c.Password))
-	if err != nil && !errors.Is(err, context.Canceled) {
+	if ctx.Err() != nil {
+		at.release() // never evaluated, or evaluated for nobody: the client is gone
+		return account.Account{}, nil, ctx.Err()
+	}
+	if err != nil {
 		s.Log.Error("stored password hash unusable", "account", a.ID, "err", err)
 	}
 	if err != nil || !ok {
-		return account.Account{}, s.fail(ctx, &a, c.Addr, action, a.Identifier, "wrong password")
+		return account.Account{}, nil, at.failed("wrong password")
 	}
 	if rehash {
 		if h, err := s.Hasher.Hash(ctx, passhash.NormalizeSecret(c.Password)); err == nil {
-			a, _ = s.Store.UpdateAccount(ctx, a.ID, func(a *account.Account) error { a.PasswordHash = h; return nil })
+			a, _ = s.Store.UpdateAccount(at.ctx, a.ID, func(a *account.Account) error { a.PasswordHash = h; return nil })
 		}
 	}
-	return a, nil
+	return a, at, nil
 }
 
-// verifyCode checks a TOTP code against the account's authenticator and
-// consumes its time step. Call it inside the transaction of the action it
-// authorises, so a failed action does not burn the code... and a replayed
-// code never authorises two actions.
+// verifyCode checks a TOTP code against the account's authenticator, at the
+// time the request arrived, and consumes its time step. Call it inside the
+// transaction of the action it authorises, so a failed action does not burn
+// the code... and a replayed code never authorises two actions.
+// ErrNotEnrolled when the authenticator was unlinked meanwhile.
 func (s *Service) verifyCode(ctx context.Context, tx store.Store, a account.Account, code string) (ok bool, err error) {
 	au, err := tx.GetAuthenticator(ctx, a.ID)
-	if err != nil {
+	if errors.Is(err, store.ErrNotFound) {
+		return false, ErrNotEnrolled
+	} else if err != nil {
 		return false, err
 	}
 	secret, err := s.Keys.Open(au.Secret, accountAD(a.ID))
 	if err != nil {
 		return false, fmt.Errorf("auth: open TOTP secret of account %d: %w", a.ID, err)
 	}
-	step, ok := s.TOTP.Verify(secret, code, s.now())
+	step, ok := s.TOTP.Verify(secret, code, s.arrival(ctx))
 	if !ok {
 		return false, nil
 	}
 	if err := tx.UseTOTPStep(ctx, a.ID, step); errors.Is(err, store.ErrReplayed) {
 		return false, nil
+	} else if errors.Is(err, store.ErrNotFound) {
+		return false, ErrNotEnrolled
 	} else if err != nil {
 		return false, err
 	}
@@ -195,42 +192,6 @@ func (s *Service) verifyCode(ctx context.Context, tx store.Store, a account.Acco
 // accountAD binds a sealed secret to its account: a sealed value copied to
 // another account's row does not open.
 func accountAD(id int64) []byte { return []byte("sesame/totp/" + strconv.FormatInt(id, 10)) }
-
-// fail records a failed attempt: against the account (which may lock it),
-// against the client address, and in the audit log, in one transaction.
-func (s *Service) fail(ctx context.Context, a *account.Account, addr, action, subject, detail string) error {
-	now := s.now()
-	err := s.Store.InTx(ctx, func(tx store.Store) error {
-		ev := store.AuditEvent{Time: now, Subject: subject, Action: action, Outcome: OutcomeFailure, Addr: addr, Detail: detail}
-		if a != nil {
-			wasLocked := false
-			up, err := tx.UpdateAccount(ctx, a.ID, func(acc *account.Account) error {
-				wasLocked = acc.Locked(now)
-				s.Throttle.Fail(acc, now)
-				return nil
-			})
-			if err != nil {
-				return err
-			}
-			ev.SubjectID, ev.OfficeID = up.ID, up.OfficeID
-			if !wasLocked && up.Locked(now) {
-				if err := tx.AppendAudit(ctx, store.AuditEvent{Time: now, SubjectID: up.ID, Subject: up.Identifier, OfficeID: up.OfficeID,
-					Action: ActionLockout, Outcome: OutcomeSuccess, Addr: addr,
-					Detail: fmt.Sprintf("%d consecutive failures, locked until %s", up.FailedAttempts, up.LockedUntil.Format(time.RFC3339))}); err != nil {
-					return err
-				}
-			}
-		}
-		if _, err := tx.AddAddressFailure(ctx, AddressKey(addr), now, s.AddressLimit.Window); err != nil {
-			return err
-		}
-		return tx.AppendAudit(ctx, ev)
-	})
-	if err != nil {
-		return err
-	}
-	return ErrCredentials
-}
 
 // audit writes one event outside any other change; a failure to write it is
 // logged, not shown to the person.

@@ -22,10 +22,14 @@ import (
 // returns the wizard's token. Errors: ErrCredentials, ErrAddressThrottled,
 // ErrAlreadyEnrolled (once the password was right).
 func (s *Service) StartEnrolment(ctx context.Context, c Credentials) (string, error) {
-	a, err := s.verifyPassword(ctx, c, ActionEnrolmentStart)
+	a, at, err := s.verifyPassword(ctx, c, ActionEnrolmentStart)
 	if err != nil {
 		return "", err
 	}
+	// The password was right: the attempt is given back, and the question
+	// (step 2) reserves its own.
+	at.release()
+	ctx = at.ctx
 	if _, err := s.Store.GetAuthenticator(ctx, a.ID); err == nil {
 		s.audit(ctx, store.AuditEvent{ActorID: a.ID, Actor: a.Identifier, SubjectID: a.ID, Subject: a.Identifier, OfficeID: a.OfficeID,
 			Action: ActionEnrolmentStart, Outcome: OutcomeDenied, Addr: c.Addr, Detail: "an authenticator is already linked"})
@@ -38,7 +42,8 @@ func (s *Service) StartEnrolment(ctx context.Context, c Credentials) (string, er
 
 // BeginEnrolment opens the wizard at step 2 for an account whose password
 // was just verified (by StartEnrolment, or by a login that found no
-// authenticator), and returns its token.
+// authenticator), and returns its token. A wizard the account had open is
+// replaced: at most one is open per account.
 func (s *Service) BeginEnrolment(ctx context.Context, a account.Account, addr string) (string, error) {
 	token, hash := newToken()
 	now := s.now()
@@ -106,9 +111,11 @@ func (s *Service) enrolment(ctx context.Context, token string) (enrol.Enrolment,
 	return e, a, nil
 }
 
-// AnswerQuestion is step 2 for an account that has a question. A wrong
-// answer counts as a failed attempt on the account (ErrWrongAnswer); a right
-// one generates the pending secret.
+// AnswerQuestion is step 2 for an account that has a question. The answer
+// is a factor like the others: it spends a reserved attempt of the account
+// and the address (ErrCredentials when the account is locked, as at login,
+// ErrAddressThrottled); a wrong one is recorded as a failure
+// (ErrWrongAnswer); a right one generates the pending secret.
 func (s *Service) AnswerQuestion(ctx context.Context, token, answer, addr string) error {
 	e, a, err := s.enrolment(ctx, token)
 	if err != nil {
@@ -123,14 +130,28 @@ func (s *Service) AnswerQuestion(ctx context.Context, token, answer, addr string
 	if err := checkAnswer(answer); err != nil {
 		return err
 	}
+	at, err := s.reserveAddress(ctx, addr, ActionQuestionAnswer, a.Identifier)
+	if err != nil {
+		return err
+	}
+	if err := at.reserveAccount(ctx, a.ID); errors.Is(err, errNoBudget) {
+		return at.refused(ctx, a)
+	} else if err != nil {
+		at.release()
+		return err
+	}
 	ok, _, err := s.Hasher.Verify(ctx, a.AnswerHash, passhash.NormalizeAnswer(answer))
+	if ctx.Err() != nil {
+		at.release()
+		return ctx.Err()
+	}
 	if err != nil || !ok {
-		if ferr := s.fail(ctx, &a, addr, ActionQuestionAnswer, a.Identifier, "wrong answer"); !errors.Is(ferr, ErrCredentials) {
+		if ferr := at.failed("wrong answer"); !errors.Is(ferr, ErrCredentials) {
 			return ferr
 		}
 		return ErrWrongAnswer
 	}
-	return s.answered(ctx, e, a, addr, nil)
+	return s.answered(at.ctx, e, a, addr, at, nil)
 }
 
 // ChooseQuestion is step 2 for an account without a question (first
@@ -169,7 +190,7 @@ func (s *Service) ChooseQuestion(ctx context.Context, token, key, own, answer, a
 	if err != nil {
 		return err
 	}
-	return s.answered(ctx, e, a, addr, func(tx store.Store) error {
+	return s.answered(ctx, e, a, addr, nil, func(tx store.Store) error {
 		_, err := tx.UpdateAccount(ctx, a.ID, func(acc *account.Account) error {
 			acc.QuestionKey, acc.QuestionText, acc.AnswerHash = key, own, hash
 			return nil
@@ -195,8 +216,11 @@ func checkAnswer(answer string) error {
 }
 
 // answered generates and seals the pending secret and moves to step 3, with
-// extra (setting the chosen question) in the same transaction.
-func (s *Service) answered(ctx context.Context, e enrol.Enrolment, a account.Account, addr string, extra func(store.Store) error) error {
+// extra (setting the chosen question) in the same transaction, and settles
+// the answer's attempt at as a success when there is one. ErrFlowExpired
+// when the wizard ended meanwhile (replaced, cancelled, or deleted by a
+// lock).
+func (s *Service) answered(ctx context.Context, e enrol.Enrolment, a account.Account, addr string, at *attempt, extra func(store.Store) error) error {
 	secret, err := totp.GenerateSecret()
 	if err != nil {
 		return err
@@ -205,7 +229,7 @@ func (s *Service) answered(ctx context.Context, e enrol.Enrolment, a account.Acc
 	if err != nil {
 		return err
 	}
-	return s.Store.InTx(ctx, func(tx store.Store) error {
+	err = s.Store.InTx(ctx, func(tx store.Store) error {
 		if extra != nil {
 			if err := extra(tx); err != nil {
 				return err
@@ -214,17 +238,28 @@ func (s *Service) answered(ctx context.Context, e enrol.Enrolment, a account.Acc
 			Subject: a.Identifier, OfficeID: a.OfficeID, Action: ActionQuestionAnswer, Outcome: OutcomeSuccess, Addr: addr}); err != nil {
 			return err
 		}
-		if _, err := tx.UpdateAccount(ctx, a.ID, func(acc *account.Account) error { s.Throttle.Succeed(acc); return nil }); err != nil {
-			return err
+		if at != nil {
+			if _, err := at.succeeded(tx, false); err != nil {
+				return err
+			}
 		}
 		_, err := tx.UpdateEnrolment(ctx, e.IDHash, func(e *enrol.Enrolment) error { return e.Answered(sealed) })
 		return err
 	})
+	if errors.Is(err, store.ErrNotFound) {
+		if at != nil {
+			at.release() // the answer was right, but there is no wizard to go on with
+		}
+		return ErrFlowExpired
+	}
+	return err
 }
 
-// ConfirmCode is step 3: the code from the newly linked app. A right code
-// links the authenticator (consuming the code's step) and ends the wizard; a
-// wrong one returns *WrongCodeError, and the third wrong one deletes the
+// ConfirmCode is step 3: the code from the newly linked app. Each code
+// first reserves one of the wizard's tries (so simultaneous codes get no
+// more than three evaluations between them); a right code links the
+// authenticator (consuming the code's step) and ends the wizard; a wrong one
+// returns *WrongCodeError, and the one that spent the last try deletes the
 // record and the secret (ErrEnrolmentCancelled): the person starts again.
 func (s *Service) ConfirmCode(ctx context.Context, token, code, addr string) (account.Account, error) {
 	e, a, err := s.enrolment(ctx, token)
@@ -238,19 +273,17 @@ func (s *Service) ConfirmCode(ctx context.Context, token, code, addr string) (ac
 	if err != nil {
 		return account.Account{}, err
 	}
+	ctx = context.WithoutCancel(ctx) // a reserved try is settled, whatever the client does
+	e, err = s.Store.UpdateEnrolment(ctx, e.IDHash, func(e *enrol.Enrolment) error { return e.ReserveTry() })
+	if errors.Is(err, store.ErrNotFound) || errors.Is(err, enrol.ErrNoTries) {
+		return account.Account{}, ErrFlowExpired
+	} else if err != nil {
+		return account.Account{}, err
+	}
 	now := s.now()
-	step, ok := s.TOTP.Verify(secret, code, now)
+	step, ok := s.TOTP.Verify(secret, code, s.arrival(ctx))
 	if !ok {
-		cancelled := false
-		e, err := s.Store.UpdateEnrolment(ctx, e.IDHash, func(e *enrol.Enrolment) error {
-			var err error
-			cancelled, err = e.WrongCode()
-			return err
-		})
-		if err != nil {
-			return account.Account{}, err
-		}
-		if cancelled {
+		if e.TriesLeft == 0 {
 			if err := s.cancel(ctx, e, a, addr, "three wrong codes"); err != nil {
 				return account.Account{}, err
 			}
@@ -259,6 +292,9 @@ func (s *Service) ConfirmCode(ctx context.Context, token, code, addr string) (ac
 		return account.Account{}, &WrongCodeError{TriesLeft: e.TriesLeft}
 	}
 	err = s.Store.InTx(ctx, func(tx store.Store) error {
+		if _, err := tx.GetEnrolment(ctx, e.IDHash); err != nil {
+			return err // ErrNotFound: cancelled or replaced meanwhile
+		}
 		if err := tx.LinkAuthenticator(ctx, store.Authenticator{AccountID: a.ID, Secret: e.Secret, Linked: now, LastStep: step}); err != nil {
 			return err
 		}
@@ -271,12 +307,14 @@ func (s *Service) ConfirmCode(ctx context.Context, token, code, addr string) (ac
 		}
 		return s.notify(ctx, tx, a, mail.AuthenticatorLinked{Name: a.Name, App: s.Issuer, When: now})
 	})
-	if errors.Is(err, store.ErrAlreadyExists) {
-		// Two wizards raced; the other one linked first.
+	switch {
+	case errors.Is(err, store.ErrAlreadyExists):
+		// Linked meanwhile, by an earlier wizard of the same account.
 		s.Store.DeleteEnrolment(ctx, e.IDHash)
 		return account.Account{}, ErrAlreadyEnrolled
-	}
-	if err != nil {
+	case errors.Is(err, store.ErrNotFound):
+		return account.Account{}, ErrFlowExpired
+	case err != nil:
 		return account.Account{}, err
 	}
 	s.mailSent()

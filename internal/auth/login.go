@@ -14,43 +14,45 @@ import (
 // Login checks identifier, password and code (SPEC 2.1). It returns the
 // account, or ErrCredentials for any wrong part (and for a locked or disabled
 // account), ErrAddressThrottled, or — once the password was right —
-// ErrNotEnrolled when the account has no authenticator yet.
+// ErrNotEnrolled when the account has no authenticator (also when it was
+// unlinked while the code was being checked).
 func (s *Service) Login(ctx context.Context, c Credentials) (account.Account, error) {
-	a, err := s.verifyPassword(ctx, c, ActionLogin)
+	a, at, err := s.verifyPassword(ctx, c, ActionLogin)
 	if err != nil {
 		return account.Account{}, err
 	}
-	if _, err := s.Store.GetAuthenticator(ctx, a.ID); errors.Is(err, store.ErrNotFound) {
-		s.audit(ctx, store.AuditEvent{SubjectID: a.ID, Subject: a.Identifier, OfficeID: a.OfficeID, Action: ActionLogin,
-			Outcome: OutcomeDenied, Addr: c.Addr, Detail: "no authenticator linked: sent to initialisation"})
-		return a, ErrNotEnrolled
-	} else if err != nil {
-		return account.Account{}, err
-	}
-	now := s.now()
 	ok := false
-	err = s.Store.InTx(ctx, func(tx store.Store) error {
-		if ok, err = s.verifyCode(ctx, tx, a, c.Code); err != nil || !ok {
+	err = s.Store.InTx(at.ctx, func(tx store.Store) error {
+		if ok, err = s.verifyCode(at.ctx, tx, a, c.Code); err != nil || !ok {
 			return err
 		}
-		a, err = tx.UpdateAccount(ctx, a.ID, func(acc *account.Account) error {
-			s.Throttle.Succeed(acc)
-			acc.LastLogin = now
-			return nil
-		})
-		if err != nil {
+		if a, err = at.succeeded(tx, true); err != nil {
 			return err
 		}
-		return tx.AppendAudit(ctx, store.AuditEvent{Time: now, ActorID: a.ID, Actor: a.Identifier, SubjectID: a.ID, Subject: a.Identifier,
+		return tx.AppendAudit(at.ctx, store.AuditEvent{Time: s.now(), ActorID: a.ID, Actor: a.Identifier, SubjectID: a.ID, Subject: a.Identifier,
 			OfficeID: a.OfficeID, Action: ActionLogin, Outcome: OutcomeSuccess, Addr: c.Addr})
 	})
-	if err != nil {
-		return account.Account{}, err
+	return a, s.settle(at, ok, err, "wrong or reused code", "no authenticator linked: sent to initialisation")
+}
+
+// settle ends an attempt whose password was right and whose code was then
+// checked in a transaction that returned (ok, err): nil on success; the
+// failure recorded (ErrCredentials) for a wrong code; the reservation given
+// back and ErrNotEnrolled (audited with notEnrolled) when there is no
+// authenticator to check a code against; err otherwise.
+func (s *Service) settle(at *attempt, ok bool, err error, wrong, notEnrolled string) error {
+	switch {
+	case errors.Is(err, ErrNotEnrolled):
+		at.release()
+		s.audit(at.ctx, store.AuditEvent{SubjectID: at.acct.ID, Subject: at.subject, OfficeID: at.acct.OfficeID, Action: at.action,
+			Outcome: OutcomeDenied, Addr: at.addr, Detail: notEnrolled})
+		return ErrNotEnrolled
+	case err != nil:
+		return err
+	case !ok:
+		return at.failed(wrong)
 	}
-	if !ok {
-		return account.Account{}, s.fail(ctx, &a, c.Addr, ActionLogin, a.Identifier, "wrong or reused code")
-	}
-	return a, nil
+	return nil
 }
 
 // ResetTOTP is the self-service reset with the old device (SPEC 2.3):
@@ -58,12 +60,11 @@ func (s *Service) Login(ctx context.Context, c Credentials) (account.Account, er
 // next login goes through the wizard. The code is consumed like any other.
 // Errors as Login, and ErrNotEnrolled when there is nothing to reset.
 func (s *Service) ResetTOTP(ctx context.Context, c Credentials) (account.Account, error) {
-	a, err := s.verifyPassword(ctx, c, ActionTOTPReset)
+	a, at, err := s.verifyPassword(ctx, c, ActionTOTPReset)
 	if err != nil {
 		return account.Account{}, err
 	}
-	now := s.now()
-	ok := false
+	ctx, now, ok := at.ctx, s.now(), false
 	err = s.Store.InTx(ctx, func(tx store.Store) error {
 		if ok, err = s.verifyCode(ctx, tx, a, c.Code); err != nil || !ok {
 			return err
@@ -71,8 +72,7 @@ func (s *Service) ResetTOTP(ctx context.Context, c Credentials) (account.Account
 		if err := tx.UnlinkAuthenticator(ctx, a.ID); err != nil {
 			return err
 		}
-		a, err = tx.UpdateAccount(ctx, a.ID, func(acc *account.Account) error { s.Throttle.Succeed(acc); return nil })
-		if err != nil {
+		if a, err = at.succeeded(tx, false); err != nil {
 			return err
 		}
 		// The device is being replaced: end the sessions it opened.
@@ -85,16 +85,8 @@ func (s *Service) ResetTOTP(ctx context.Context, c Credentials) (account.Account
 		}
 		return s.notify(ctx, tx, a, mail.AuthenticatorReset{Name: a.Name, By: mail.Self, When: now})
 	})
-	if errors.Is(err, store.ErrNotFound) {
-		s.audit(ctx, store.AuditEvent{SubjectID: a.ID, Subject: a.Identifier, OfficeID: a.OfficeID, Action: ActionTOTPReset,
-			Outcome: OutcomeDenied, Addr: c.Addr, Detail: "no authenticator linked"})
-		return a, ErrNotEnrolled
-	}
-	if err != nil {
-		return account.Account{}, err
-	}
-	if !ok {
-		return account.Account{}, s.fail(ctx, &a, c.Addr, ActionTOTPReset, a.Identifier, "wrong or reused code")
+	if err := s.settle(at, ok, err, "wrong or reused code", "no authenticator linked"); err != nil {
+		return a, err
 	}
 	s.mailSent()
 	return a, nil
@@ -177,43 +169,47 @@ func (s *Service) EndSession(ctx context.Context, token, addr string) {
 // StepUp checks a fresh TOTP code from an account that is already logged
 // in, before a sensitive action: the code's step is consumed and the
 // session (named by the hash of its token) records a verified code now, in
-// one transaction with the audit line written under action. A wrong or
-// reused code — or a locked or disabled account — counts as a failure as at
-// login and returns ErrCredentials; ErrAddressThrottled as at login.
+// one transaction with the audit line written under action. The code spends
+// a reserved attempt as at login: a wrong or reused code — or a locked or
+// disabled account — returns ErrCredentials; ErrAddressThrottled as at
+// login.
 func (s *Service) StepUp(ctx context.Context, accountID int64, sessionHash []byte, code, addr, action string) error {
-	if err := s.checkAddress(ctx, addr); err != nil {
-		return err
-	}
 	a, err := s.Store.GetAccount(ctx, accountID)
 	if err != nil {
 		return err
 	}
-	now := s.now()
-	if a.Disabled || a.Locked(now) {
-		return s.fail(ctx, nil, addr, action, a.Identifier, "locked or disabled")
+	at, err := s.reserveAddress(ctx, addr, action, a.Identifier)
+	if err != nil {
+		return err
 	}
-	ok := false
+	if err := at.reserveAccount(ctx, a.ID); errors.Is(err, errNoBudget) {
+		return at.refused(ctx, a)
+	} else if err != nil {
+		at.release()
+		return err
+	}
+	ctx, now, ok := at.ctx, s.now(), false
 	err = s.Store.InTx(ctx, func(tx store.Store) error {
 		if ok, err = s.verifyCode(ctx, tx, a, code); err != nil || !ok {
 			return err
 		}
-		if err := tx.TouchSession(ctx, sessionHash, now, now); err != nil {
+		if err := tx.TouchSession(ctx, sessionHash, now, now); errors.Is(err, store.ErrNotFound) {
+			return ErrNoSession // logged out meanwhile (or by an administrator)
+		} else if err != nil {
 			return err
 		}
-		if _, err := tx.UpdateAccount(ctx, a.ID, func(acc *account.Account) error { s.Throttle.Succeed(acc); return nil }); err != nil {
+		if a, err = at.succeeded(tx, false); err != nil {
 			return err
 		}
 		return tx.AppendAudit(ctx, store.AuditEvent{Time: now, ActorID: a.ID, Actor: a.Identifier, SubjectID: a.ID, Subject: a.Identifier,
 			OfficeID: a.OfficeID, Action: action, Outcome: OutcomeSuccess, Addr: addr, Detail: "for a sensitive action"})
 	})
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, ErrNoSession) {
+		at.release()
+		return ErrNoSession
+	}
+	if errors.Is(err, ErrNotEnrolled) {
 		ok, err = false, nil // the authenticator was reset meanwhile: no code can be right
 	}
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return s.fail(ctx, &a, addr, action, a.Identifier, "wrong or reused code")
-	}
-	return nil
+	return s.settle(at, ok, err, "wrong or reused code", "")
 }

@@ -150,34 +150,31 @@ func (p *Passwords) ChangePassword(ctx context.Context, c ChangePassword) error 
 	if err := checkNew(c.New, c.Confirm, c.Identifier); err != nil {
 		return err
 	}
-	a, err := p.verifyPassword(ctx, c.Credentials, ActionPasswordChange)
+	a, at, err := p.verifyPassword(ctx, c.Credentials, ActionPasswordChange)
 	if err != nil {
 		return err
 	}
 	if passhash.NormalizeSecret(c.New) == passhash.NormalizeSecret(c.Password) {
+		at.release() // the password was right; nothing else was tried
 		return &InvalidError{Key: KeyPasswordUnchanged}
-	}
-	if _, err := p.Store.GetAuthenticator(ctx, a.ID); errors.Is(err, store.ErrNotFound) {
-		p.audit(ctx, store.AuditEvent{ActorID: a.ID, Actor: a.Identifier, SubjectID: a.ID, Subject: a.Identifier, OfficeID: a.OfficeID,
-			Action: ActionPasswordChange, Outcome: OutcomeDenied, Addr: c.Addr, Detail: "no authenticator linked"})
-		return ErrNotEnrolled
-	} else if err != nil {
-		return err
 	}
 	// Hash outside the transaction: argon2id takes tens of milliseconds,
 	// too long to hold SQLite's write lock.
 	hash, err := p.Hasher.Hash(ctx, c.New)
 	if err != nil {
+		at.release()
 		return err
 	}
-	now := p.now()
-	ok := false
+	ctx, now, ok := at.ctx, p.now(), false
 	err = p.Store.InTx(ctx, func(tx store.Store) error {
 		if ok, err = p.verifyCode(ctx, tx, a, c.Code); err != nil || !ok {
 			return err
 		}
 		ended, err := p.setPassword(ctx, tx, &a, hash, c.KeepSession)
 		if err != nil {
+			return err
+		}
+		if err := at.releaseAddress(tx); err != nil {
 			return err
 		}
 		if err := tx.AppendAudit(ctx, store.AuditEvent{Time: now, ActorID: a.ID, Actor: a.Identifier, SubjectID: a.ID, Subject: a.Identifier,
@@ -187,11 +184,8 @@ func (p *Passwords) ChangePassword(ctx context.Context, c ChangePassword) error 
 		}
 		return p.notify(ctx, tx, a, mail.PasswordChanged{Name: a.Name, When: now, IP: mailIP(c.Addr)})
 	})
-	if err != nil {
+	if err := p.settle(at, ok, err, "wrong or reused code", "no authenticator linked"); err != nil {
 		return err
-	}
-	if !ok {
-		return p.fail(ctx, &a, c.Addr, ActionPasswordChange, a.Identifier, "wrong or reused code")
 	}
 	p.mailSent()
 	return nil
@@ -339,23 +333,23 @@ func identifierKey(id string) string {
 }
 
 // resetLink returns the live reset named by token and its account, or
-// ErrResetInvalid. A failed look-up counts against the client address, so
-// guessing links from one address is throttled like guessing passwords.
-func (p *Passwords) resetLink(ctx context.Context, token, addr string) (store.PasswordReset, account.Account, error) {
-	if err := p.checkAddress(ctx, addr); err != nil {
-		return store.PasswordReset{}, account.Account{}, err
+// ErrResetInvalid. The look-up spends a reserved attempt of the client
+// address, so guessing links from one address is throttled like guessing
+// passwords: a failed look-up leaves it counted; a good one returns it for
+// the caller to settle.
+func (p *Passwords) resetLink(ctx context.Context, token, addr string) (store.PasswordReset, account.Account, *attempt, error) {
+	at, err := p.reserveAddress(ctx, addr, ActionPasswordReset, "")
+	if err != nil {
+		return store.PasswordReset{}, account.Account{}, nil, err
 	}
-	invalid := func(detail string, a *account.Account) (store.PasswordReset, account.Account, error) {
-		subject := ""
+	invalid := func(detail string, a *account.Account) (store.PasswordReset, account.Account, *attempt, error) {
 		if a != nil {
-			subject = a.Identifier
+			at.subject = a.Identifier
 		}
-		// fail counts against the address only (a nil account), and says
-		// ErrCredentials when it has recorded the failure.
-		if err := p.fail(ctx, nil, addr, ActionPasswordReset, subject, detail); !errors.Is(err, ErrCredentials) {
-			return store.PasswordReset{}, account.Account{}, err
+		if err := at.failed(detail); !errors.Is(err, ErrCredentials) {
+			return store.PasswordReset{}, account.Account{}, nil, err
 		}
-		return store.PasswordReset{}, account.Account{}, ErrResetInvalid
+		return store.PasswordReset{}, account.Account{}, nil, ErrResetInvalid
 	}
 	if len(token) != resetTokenLen {
 		return invalid("malformed link", nil)
@@ -364,20 +358,23 @@ func (p *Passwords) resetLink(ctx context.Context, token, addr string) (store.Pa
 	if errors.Is(err, store.ErrNotFound) || err == nil && r.AccountID == 0 {
 		return invalid("unknown, used or replaced link", nil)
 	} else if err != nil {
-		return store.PasswordReset{}, account.Account{}, err
+		at.release()
+		return store.PasswordReset{}, account.Account{}, nil, err
 	}
 	if !p.now().Before(r.Expires) {
-		p.Store.DeletePasswordReset(ctx, r.TokenHash)
+		p.Store.DeletePasswordReset(at.ctx, r.TokenHash)
 		return invalid("expired link", nil)
 	}
 	a, err := p.Store.GetAccount(ctx, r.AccountID)
 	if err != nil {
-		return store.PasswordReset{}, account.Account{}, err
+		at.release()
+		return store.PasswordReset{}, account.Account{}, nil, err
 	}
 	if a.Disabled {
 		return invalid("disabled account", &a)
 	}
-	return r, a, nil
+	at.subject = a.Identifier
+	return r, a, at, nil
 }
 
 // PasswordResetInfo checks a reset link before its page is shown, and says
@@ -385,10 +382,11 @@ func (p *Passwords) resetLink(ctx context.Context, token, addr string) (store.Pa
 // authenticator). It changes nothing, so a mail scanner that opens the link
 // does not spend it. Errors: ErrResetInvalid, ErrAddressThrottled.
 func (p *Passwords) PasswordResetInfo(ctx context.Context, token, addr string) (needsCode bool, err error) {
-	_, a, err := p.resetLink(ctx, token, addr)
+	_, a, at, err := p.resetLink(ctx, token, addr)
 	if err != nil {
 		return false, err
 	}
+	at.release() // a good link's page costs nothing
 	return p.hasAuthenticator(ctx, a.ID)
 }
 
@@ -412,28 +410,53 @@ func (p *Passwords) hasAuthenticator(ctx context.Context, accountID int64) (bool
 // Errors: ErrResetInvalid, ErrAddressThrottled, *InvalidError (the rule's
 // Key), *WrongCodeError with the tries the link has left, ErrResetLocked.
 func (p *Passwords) ResetPassword(ctx context.Context, token, newPassword, confirm, code, addr string) error {
-	r, a, err := p.resetLink(ctx, token, addr)
+	r, a, at, err := p.resetLink(ctx, token, addr)
 	if err != nil {
 		return err
 	}
 	if err := checkNew(newPassword, confirm, a.Identifier); err != nil {
+		at.release()
 		return err
 	}
 	needsCode, err := p.hasAuthenticator(ctx, a.ID)
 	if err != nil {
+		at.release()
 		return err
 	}
-	// A lock stands for repeated failures: the link proves the mailbox, not
-	// the device, so it must not become a way to keep guessing codes.
-	if needsCode && a.Locked(p.now()) {
-		p.audit(ctx, store.AuditEvent{SubjectID: a.ID, Subject: a.Identifier, OfficeID: a.OfficeID, Action: ActionPasswordReset,
-			Outcome: OutcomeDenied, Addr: addr, Detail: "account locked"})
-		return ErrResetLocked
+	if needsCode {
+		// The code spends a reserved attempt of the account, as at login.
+		// A lock stands for repeated failures: the link proves the mailbox,
+		// not the device, so it must not become a way to keep guessing codes.
+		if err := at.reserveAccount(ctx, a.ID); errors.Is(err, errNoBudget) {
+			p.audit(at.ctx, store.AuditEvent{SubjectID: a.ID, Subject: a.Identifier, OfficeID: a.OfficeID, Action: ActionPasswordReset,
+				Outcome: OutcomeDenied, Addr: addr, Detail: "account locked"})
+			return ErrResetLocked
+		} else if err != nil {
+			at.release()
+			return err
+		}
+		// And one of the link's tries, before the code is evaluated.
+		r, err = p.Store.UpdatePasswordReset(at.ctx, r.TokenHash, func(r *store.PasswordReset) error {
+			if r.TriesLeft <= 0 {
+				return ErrResetInvalid
+			}
+			r.TriesLeft--
+			return nil
+		})
+		if errors.Is(err, store.ErrNotFound) || errors.Is(err, ErrResetInvalid) {
+			at.release()
+			return ErrResetInvalid
+		} else if err != nil {
+			at.release()
+			return err
+		}
 	}
 	hash, err := p.Hasher.Hash(ctx, newPassword)
 	if err != nil {
+		at.release()
 		return err
 	}
+	ctx = at.ctx
 	now := p.now()
 	ok := true
 	err = p.Store.InTx(ctx, func(tx store.Store) error {
@@ -449,6 +472,9 @@ func (p *Passwords) ResetPassword(ctx context.Context, token, newPassword, confi
 		if err != nil {
 			return err
 		}
+		if err := at.releaseAddress(tx); err != nil {
+			return err
+		}
 		if err := tx.AppendAudit(ctx, store.AuditEvent{Time: now, ActorID: a.ID, Actor: a.Identifier, SubjectID: a.ID, Subject: a.Identifier,
 			OfficeID: a.OfficeID, Action: ActionPasswordReset, Outcome: OutcomeSuccess, Addr: addr,
 			Detail: fmt.Sprintf("by e-mailed link; %d sessions ended; code checked: %t", ended, needsCode)}); err != nil {
@@ -456,43 +482,39 @@ func (p *Passwords) ResetPassword(ctx context.Context, token, newPassword, confi
 		}
 		return p.notify(ctx, tx, a, mail.PasswordChanged{Name: a.Name, When: now, IP: mailIP(addr)})
 	})
-	if errors.Is(err, store.ErrNotFound) {
+	switch {
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, ErrNotEnrolled):
+		// Used meanwhile by another request, or the authenticator was reset
+		// meanwhile (the page asked for a code that can no longer be checked):
+		// the person asks for a new link.
+		at.release()
 		return ErrResetInvalid
-	}
-	if err != nil {
+	case err != nil:
 		return err
-	}
-	if !ok {
-		return p.wrongResetCode(ctx, r, a, addr)
+	case !ok:
+		return p.wrongResetCode(at, r)
 	}
 	p.mailSent()
 	return nil
 }
 
-// wrongResetCode records a wrong code on a reset link's page: against the
-// account and the address (as at login) and against the link's tries.
-func (p *Passwords) wrongResetCode(ctx context.Context, r store.PasswordReset, a account.Account, addr string) error {
-	if err := p.fail(ctx, &a, addr, ActionPasswordReset, a.Identifier, "wrong or reused code"); !errors.Is(err, ErrCredentials) {
+// wrongResetCode settles a wrong code on a reset link's page: the attempt
+// stands against the account and the address (as at login); the link's try
+// was spent before the evaluation, and the last one cancels the link.
+func (p *Passwords) wrongResetCode(at *attempt, r store.PasswordReset) error {
+	if err := at.failed("wrong or reused code"); !errors.Is(err, ErrCredentials) {
 		return err
 	}
-	up, err := p.Store.UpdatePasswordReset(ctx, r.TokenHash, func(r *store.PasswordReset) error {
-		r.TriesLeft--
-		return nil
-	})
-	if errors.Is(err, store.ErrNotFound) {
-		return ErrResetInvalid
-	} else if err != nil {
-		return err
-	}
-	if up.TriesLeft <= 0 {
-		if err := p.Store.DeletePasswordReset(ctx, r.TokenHash); err != nil && !errors.Is(err, store.ErrNotFound) {
+	if r.TriesLeft <= 0 {
+		if err := p.Store.DeletePasswordReset(at.ctx, r.TokenHash); err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
-		p.audit(ctx, store.AuditEvent{SubjectID: a.ID, Subject: a.Identifier, OfficeID: a.OfficeID, Action: ActionPasswordReset,
-			Outcome: OutcomeDenied, Addr: addr, Detail: fmt.Sprintf("link cancelled after %d wrong codes", resetCodeTries)})
+		a := at.acct
+		p.audit(at.ctx, store.AuditEvent{SubjectID: a.ID, Subject: a.Identifier, OfficeID: a.OfficeID, Action: ActionPasswordReset,
+			Outcome: OutcomeDenied, Addr: at.addr, Detail: fmt.Sprintf("link cancelled after %d wrong codes", resetCodeTries)})
 		return ErrResetInvalid
 	}
-	return &WrongCodeError{TriesLeft: up.TriesLeft}
+	return &WrongCodeError{TriesLeft: r.TriesLeft}
 }
 
 // PurgePasswordResets deletes the reset rows (decoys included) that expired

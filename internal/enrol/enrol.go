@@ -70,12 +70,20 @@ func (e *Enrolment) Answered(sealedSecret []byte) error {
 	return nil
 }
 
-// WrongCode counts a wrong code; it reports whether that was the last try,
-// in which case the enrolment must be deleted and the person starts again.
-func (e *Enrolment) WrongCode() (cancelled bool, err error) {
+// ErrNoTries: every try of the Code state is spent (or being evaluated).
+var ErrNoTries = errors.New("enrol: no tries left")
+
+// ReserveTry spends one try before a code is evaluated, so simultaneous
+// codes cannot get more evaluations than MaxCodeTries between them. When a
+// code evaluated on the last try is wrong, the enrolment must be deleted and
+// the person starts again.
+func (e *Enrolment) ReserveTry() error {
 	if e.State != Code {
-		return false, ErrWrongState
+		return ErrWrongState
+	}
+	if e.TriesLeft <= 0 {
+		return ErrNoTries
 	}
 	e.TriesLeft--
-	return e.TriesLeft <= 0, nil
+	return nil
 }

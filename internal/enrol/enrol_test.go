@@ -12,8 +12,8 @@ func TestWizard(t *testing.T) {
 	if e.State != Question || e.Expired(now.Add(Lifetime-time.Second)) || !e.Expired(now.Add(Lifetime)) {
 		t.Fatalf("new enrolment: %+v", e)
 	}
-	if _, err := e.WrongCode(); !errors.Is(err, ErrWrongState) {
-		t.Errorf("WrongCode before the question: %v, want ErrWrongState", err)
+	if err := e.ReserveTry(); !errors.Is(err, ErrWrongState) {
+		t.Errorf("ReserveTry before the question: %v, want ErrWrongState", err)
 	}
 	if err := e.Answered([]byte("sealed")); err != nil {
 		t.Fatal(err)
@@ -22,12 +22,14 @@ func TestWizard(t *testing.T) {
 		t.Errorf("second Answered: %v, want ErrWrongState", err)
 	}
 	for i := 1; i <= MaxCodeTries; i++ {
-		cancelled, err := e.WrongCode()
-		if err != nil {
-			t.Fatal(err)
+		if err := e.ReserveTry(); err != nil {
+			t.Fatalf("try %d: %v", i, err)
 		}
-		if want := i == MaxCodeTries; cancelled != want {
-			t.Errorf("wrong code %d: cancelled = %v, want %v", i, cancelled, want)
+		if e.TriesLeft != MaxCodeTries-i {
+			t.Errorf("after try %d: %d left, want %d", i, e.TriesLeft, MaxCodeTries-i)
 		}
+	}
+	if err := e.ReserveTry(); !errors.Is(err, ErrNoTries) {
+		t.Errorf("a try past the last: %v, want ErrNoTries", err)
 	}
 }

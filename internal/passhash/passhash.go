@@ -22,6 +22,8 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -115,6 +117,9 @@ type Hasher struct {
 	sem chan struct{} // one token per running computation
 	// kdf is argon2.IDKey; tests replace it to observe concurrency.
 	kdf func(password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte
+	// took is a moving average of how long a verification takes, turn
+	// included, in nanoseconds: what Pause waits.
+	took atomic.Int64
 }
 
 // New returns a Hasher that hashes with p and computes at most concurrent
@@ -144,6 +149,39 @@ func (h *Hasher) derive(ctx context.Context, secret string, salt []byte, p Param
 	}
 	defer func() { <-h.sem }()
 	return h.kdf([]byte(NormalizeSecret(secret)), salt, p.Time, p.Memory, p.Threads, p.KeyLen), nil
+}
+
+// observe folds one verification's duration into the moving average (a
+// weight of 1/8 for the newest), lock-free.
+func (h *Hasher) observe(d time.Duration) {
+	for {
+		old := h.took.Load()
+		avg := int64(d)
+		if old != 0 {
+			avg = old + (int64(d)-old)/8
+		}
+		if h.took.CompareAndSwap(old, avg) {
+			return
+		}
+	}
+}
+
+// Pause waits as long as a verification currently takes — its turn in the
+// queue included — without computing anything, or until ctx is done. An
+// attempt refused before any hash (a locked account) answers after Pause,
+// so its timing does not tell it apart from a wrong password, yet it costs
+// no CPU: a flood against a locked account cannot starve real logins.
+func (h *Hasher) Pause(ctx context.Context) {
+	d := time.Duration(h.took.Load())
+	if d <= 0 {
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
 }
 
 // Hash returns the PHC string of secret under a new random salt. The secret
@@ -190,10 +228,12 @@ func (h *Hasher) verify(ctx context.Context, p Params, salt, want []byte, secret
 	if tooLong {
 		secret = "" // still do the work, so length is not a shortcut
 	}
+	start := time.Now()
 	got, err := h.derive(ctx, secret, salt, p)
 	if err != nil {
 		return false, false, err
 	}
+	h.observe(time.Since(start))
 	ok = subtle.ConstantTimeCompare(got, want) == 1 && !tooLong
 	return ok, p != h.p, nil
 }

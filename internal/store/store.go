@@ -31,6 +31,10 @@ var (
 	// ErrReplayed is returned by UseTOTPStep when the step is not later
 	// than the last one accepted for the account.
 	ErrReplayed = errors.New("store: TOTP step already used")
+	// ErrUnavailable wraps any error that means the database cannot be
+	// reached right now (connection refused or lost, server shutting down):
+	// the request may succeed if tried again in a few seconds.
+	ErrUnavailable = errors.New("store: database unavailable")
 )
 
 // Store is all of Sesame's persistent state.
@@ -152,7 +156,10 @@ type Sessions interface {
 
 // Enrolments are the TOTP initialisation wizard's server-side records.
 type Enrolments interface {
-	// CreateEnrolment inserts e; ErrAlreadyExists on an id clash.
+	// CreateEnrolment inserts e, replacing atomically any other enrolment
+	// of the same account: an account has at most one open wizard, so
+	// opening many at once gives an attacker no extra tries.
+	// ErrAlreadyExists on an id clash.
 	CreateEnrolment(ctx context.Context, e enrol.Enrolment) error
 	// GetEnrolment returns the enrolment, or ErrNotFound.
 	GetEnrolment(ctx context.Context, idHash []byte) (enrol.Enrolment, error)
@@ -164,14 +171,23 @@ type Enrolments interface {
 	DeleteEnrolmentsBefore(ctx context.Context, t time.Time) (int, error)
 }
 
-// Throttles count failures per network address in a fixed window, shared by
-// every instance. (Per-account counts live on the account.)
+// Throttles count attempts per network address (or any other key) in a
+// fixed window, shared by every instance. (Per-account counts live on the
+// account, reserved through UpdateAccount's row lock.)
 type Throttles interface {
 	// AddAddressFailure adds one failure for key at now and returns the count
 	// in the current window (which restarts when older than window).
 	AddAddressFailure(ctx context.Context, key string, now time.Time, window time.Duration) (int, error)
-	// AddressFailures returns the count in key's current window at now.
-	AddressFailures(ctx context.Context, key string, now time.Time, window time.Duration) (int, error)
+	// ReserveAddressAttempt counts one attempt for key in its window at now,
+	// in one atomic statement, only if fewer than limit are counted there:
+	// it reports false (and counts nothing) when the budget is spent. Of N
+	// concurrent calls on any number of instances, at most limit succeed
+	// per window.
+	ReserveAddressAttempt(ctx context.Context, key string, now time.Time, window time.Duration, limit int) (bool, error)
+	// ReleaseAddressAttempt gives back one attempt counted in key's current
+	// window (a success, or an attempt that was never evaluated); the count
+	// never goes below zero.
+	ReleaseAddressAttempt(ctx context.Context, key string, now time.Time, window time.Duration) error
 	// DeleteAddressFailuresBefore removes counters whose window started
 	// before t (over by then for every window in use), returning how many.
 	DeleteAddressFailuresBefore(ctx context.Context, t time.Time) (int, error)

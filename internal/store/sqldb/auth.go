@@ -124,10 +124,14 @@ func count(res interface{ RowsAffected() (int64, error) }, err error) (int, erro
 	return int(n), err
 }
 
-// CreateEnrolment inserts a wizard record.
+// CreateEnrolment inserts a wizard record, replacing the account's other
+// one in the same statement (the unique index on account_id).
 func (s *DB) CreateEnrolment(ctx context.Context, e enrol.Enrolment) error {
 	_, err := s.q.ExecContext(ctx, `INSERT INTO enrolments (id_hash, account_id, state, secret, tries_left, created, expires)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`, e.IDHash, e.AccountID, e.State, e.Secret, e.TriesLeft, ms(e.Created), ms(e.Expires))
+		VALUES ($1, $2, $3, $4, $5, $6, $7)
+		ON CONFLICT (account_id) DO UPDATE SET id_hash = excluded.id_hash, state = excluded.state, secret = excluded.secret,
+			tries_left = excluded.tries_left, created = excluded.created, expires = excluded.expires`,
+		e.IDHash, e.AccountID, e.State, e.Secret, e.TriesLeft, ms(e.Created), ms(e.Expires))
 	return mapErr(err)
 }
 
@@ -192,14 +196,32 @@ func (s *DB) AddAddressFailure(ctx context.Context, key string, now time.Time, w
 	return n, mapErr(err)
 }
 
-// AddressFailures returns the count in key's current window.
-func (s *DB) AddressFailures(ctx context.Context, key string, now time.Time, window time.Duration) (int, error) {
-	var n int
-	err := s.q.QueryRowContext(ctx, `SELECT count FROM address_failures WHERE key = $1 AND window_start > $2`, key, ms(now.Add(-window))).Scan(&n)
-	if err = mapErr(err); errors.Is(err, store.ErrNotFound) {
-		return 0, nil
+// ReserveAddressAttempt counts an attempt only while the window's count is
+// under limit: the upsert's WHERE decides and counts in one statement, so
+// concurrent requests (on any instance) cannot all pass a stale check.
+// RETURNING gives no row when the WHERE refused the update.
+func (s *DB) ReserveAddressAttempt(ctx context.Context, key string, now time.Time, window time.Duration, limit int) (bool, error) {
+	if limit < 1 {
+		return false, nil
 	}
-	return n, err
+	var n int
+	err := s.q.QueryRowContext(ctx, `INSERT INTO address_failures (key, window_start, count) VALUES ($1, $2, 1)
+		ON CONFLICT (key) DO UPDATE SET
+			count = CASE WHEN address_failures.window_start <= $3 THEN 1 ELSE address_failures.count + 1 END,
+			window_start = CASE WHEN address_failures.window_start <= $3 THEN excluded.window_start ELSE address_failures.window_start END
+		WHERE address_failures.window_start <= $3 OR address_failures.count < $4
+		RETURNING count`, key, ms(now), ms(now.Add(-window)), limit).Scan(&n)
+	if err = mapErr(err); errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// ReleaseAddressAttempt gives one attempt back in key's live window.
+func (s *DB) ReleaseAddressAttempt(ctx context.Context, key string, now time.Time, window time.Duration) error {
+	_, err := s.q.ExecContext(ctx, `UPDATE address_failures SET count = count - 1 WHERE key = $1 AND window_start > $2 AND count > 0`,
+		key, ms(now.Add(-window)))
+	return mapErr(err)
 }
 
 // DeleteAddressFailuresBefore removes counters of windows started before t.

@@ -11,10 +11,13 @@ package sqldb
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"net"
 	"net/url"
 	"strings"
 	"time"
@@ -129,7 +132,7 @@ func open(ctx context.Context, db *sql.DB, d dialect, gd goose.Dialect, locker l
 func (s *DB) Close() error { return s.db.Close() }
 
 // Ping reports whether the database answers.
-func (s *DB) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+func (s *DB) Ping(ctx context.Context) error { return mapErr(s.db.PingContext(ctx)) }
 
 // InTx runs fn in a transaction (or in the current one).
 func (s *DB) InTx(ctx context.Context, fn func(tx store.Store) error) error {
@@ -142,7 +145,7 @@ func (s *DB) inTx(ctx context.Context, fn func(t *DB) error) (err error) {
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("sqldb: begin: %w", err)
+		return fmt.Errorf("sqldb: begin: %w", mapErr(err))
 	}
 	defer func() {
 		if p := recover(); p != nil {
@@ -154,7 +157,7 @@ func (s *DB) inTx(ctx context.Context, fn func(t *DB) error) (err error) {
 			return
 		}
 		if cerr := tx.Commit(); cerr != nil {
-			err = fmt.Errorf("sqldb: commit: %w", cerr)
+			err = fmt.Errorf("sqldb: commit: %w", mapErr(cerr))
 		}
 	}()
 	return fn(&DB{db: s.db, q: tx, tx: true, dialect: s.dialect})
@@ -187,6 +190,9 @@ func mapErr(err error) error {
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.ErrNotFound
 	}
+	if errors.Is(err, store.ErrUnavailable) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
 	var se *sqlite.Error
 	if errors.As(err, &se) {
 		switch se.Code() {
@@ -195,17 +201,39 @@ func mapErr(err error) error {
 		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
 			return fmt.Errorf("%w: %v", store.ErrNotFound, err)
 		}
+		switch se.Code() & 0xff { // the primary result code
+		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_FULL:
+			return fmt.Errorf("%w: %w", store.ErrUnavailable, err)
+		}
 	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
-		switch pe.Code {
-		case "23505": // unique_violation
+		switch {
+		case pe.Code == "23505": // unique_violation
 			return fmt.Errorf("%w: %v", store.ErrAlreadyExists, err)
-		case "23503": // foreign_key_violation
+		case pe.Code == "23503": // foreign_key_violation
 			return fmt.Errorf("%w: %v", store.ErrNotFound, err)
+		case strings.HasPrefix(pe.Code, "08"), // connection exception
+			pe.Code == "57P01", pe.Code == "57P02", pe.Code == "57P03", // shutting down, starting up
+			pe.Code == "53300": // too many connections
+			return fmt.Errorf("%w: %w", store.ErrUnavailable, err)
 		}
+		return err
+	}
+	if unreachable(err) {
+		return fmt.Errorf("%w: %w", store.ErrUnavailable, err)
 	}
 	return err
+}
+
+// unreachable reports whether err says the connection to the database could
+// not be made or was lost, rather than anything about the query.
+func unreachable(err error) bool {
+	var ce *pgconn.ConnectError
+	var ne net.Error
+	return errors.Is(err, driver.ErrBadConn) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
+		errors.As(err, &ce) || errors.As(err, &ne) || pgconn.SafeToRetry(err) || pgconn.Timeout(err) ||
+		strings.Contains(err.Error(), "conn closed")
 }
 
 // likePattern escapes s for a LIKE ... ESCAPE '\' substring match.

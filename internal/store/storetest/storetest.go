@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -26,6 +27,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	}{
 		{"Accounts", testAccounts},
 		{"UpdateAccountAtomic", testUpdateAccountAtomic},
+		{"ReserveAccountAttemptRace", testReserveAccountAttemptRace},
 		{"ListAccounts", testListAccounts},
 		{"SearchAccounts", testSearchAccounts},
 		{"Authenticators", testAuthenticators},
@@ -33,6 +35,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Sessions", testSessions},
 		{"Enrolments", testEnrolments},
 		{"AddressFailures", testAddressFailures},
+		{"AddressReservations", testAddressReservations},
+		{"AddressReservationRace", testAddressReservationRace},
+		{"OneWizardPerAccount", testOneWizardPerAccount},
 		{"Audit", testAudit},
 		{"Outbox", testOutbox},
 		{"Transactions", testTransactions},
@@ -333,6 +338,64 @@ func testEnrolments(t *testing.T, s store.Store) {
 	}
 }
 
+func testOneWizardPerAccount(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a := newAccount(t, s, account.Tiers, "wizards@example.be", 0)
+	b := newAccount(t, s, account.Client, "other@example.be", 0)
+	if err := s.CreateEnrolment(ctx, enrol.New([]byte("other"), b.ID, t0)); err != nil {
+		t.Fatal(err)
+	}
+	// Many wizards opened at once: exactly one survives, the others' tokens are dead.
+	const n = 20
+	Burst(n, func(i int) {
+		if err := s.CreateEnrolment(ctx, enrol.New(fmt.Appendf(nil, "flow-%02d", i), a.ID, t0)); err != nil {
+			t.Error(err)
+		}
+	})
+	alive := 0
+	for i := range n {
+		if _, err := s.GetEnrolment(ctx, fmt.Appendf(nil, "flow-%02d", i)); err == nil {
+			alive++
+		} else if !errors.Is(err, store.ErrNotFound) {
+			t.Fatal(err)
+		}
+	}
+	if alive != 1 {
+		t.Errorf("%d wizards open for one account, want 1", alive)
+	}
+	if _, err := s.GetEnrolment(ctx, []byte("other")); err != nil {
+		t.Errorf("another account's wizard was replaced: %v", err)
+	}
+}
+
+// testReserveAccountAttemptRace: the account's attempt budget is reserved
+// under UpdateAccount's row lock, so of N simultaneous reservations against
+// a budget of 5 exactly 5 pass — the property auth's lockout stands on.
+func testReserveAccountAttemptRace(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a := newAccount(t, s, account.Tiers, "budget@example.be", 0)
+	errSpent := errors.New("budget spent")
+	var ok atomic.Int32
+	Burst(30, func(int) {
+		_, err := s.UpdateAccount(ctx, a.ID, func(a *account.Account) error {
+			if a.FailedAttempts >= 5 {
+				return errSpent
+			}
+			a.FailedAttempts++
+			return nil
+		})
+		switch {
+		case err == nil:
+			ok.Add(1)
+		case !errors.Is(err, errSpent):
+			t.Error(err)
+		}
+	})
+	if got, _ := s.GetAccount(ctx, a.ID); ok.Load() != 5 || got.FailedAttempts != 5 {
+		t.Errorf("%d reservations passed, count %d; want 5 and 5", ok.Load(), got.FailedAttempts)
+	}
+}
+
 func testAddressFailures(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	w := 15 * time.Minute
@@ -341,16 +404,7 @@ func testAddressFailures(t *testing.T, s store.Store) {
 			t.Errorf("failure %d: count %d, %v", i, n, err)
 		}
 	}
-	if n, _ := s.AddressFailures(ctx, "192.0.2.1", t0.Add(10*time.Minute), w); n != 3 {
-		t.Errorf("AddressFailures = %d, want 3", n)
-	}
-	if n, _ := s.AddressFailures(ctx, "192.0.2.2", t0, w); n != 0 {
-		t.Errorf("AddressFailures(other) = %d, want 0", n)
-	}
 	// The window started at the first failure (t0+1m); it is over 15 minutes later.
-	if n, _ := s.AddressFailures(ctx, "192.0.2.1", t0.Add(17*time.Minute), w); n != 0 {
-		t.Errorf("after the window: %d, want 0", n)
-	}
 	if n, _ := s.AddAddressFailure(ctx, "192.0.2.1", t0.Add(17*time.Minute), w); n != 1 {
 		t.Errorf("first failure of a new window: %d, want 1", n)
 	}
@@ -363,15 +417,105 @@ func testAddressFailures(t *testing.T, s store.Store) {
 		})
 	}
 	wg.Wait()
-	if n, _ := s.AddressFailures(ctx, "2001:db8::/64", t0, w); n != 10 {
-		t.Errorf("after 10 concurrent failures: %d", n)
+	if n, _ := s.AddAddressFailure(ctx, "2001:db8::/64", t0, w); n != 11 {
+		t.Errorf("after 10 concurrent failures and one more: %d, want 11", n)
 	}
 	if n, err := s.DeleteAddressFailuresBefore(ctx, t0.Add(10*time.Minute)); err != nil || n != 1 {
 		t.Errorf("DeleteAddressFailuresBefore = %d, %v; want 1 (the IPv6 window started at t0)", n, err)
 	}
-	if n, _ := s.AddressFailures(ctx, "192.0.2.1", t0.Add(17*time.Minute), w); n != 1 {
-		t.Errorf("a live window was swept: count %d, want 1", n)
+	if n, _ := s.AddAddressFailure(ctx, "192.0.2.1", t0.Add(18*time.Minute), w); n != 2 {
+		t.Errorf("a live window was swept: count %d, want 2", n)
 	}
+}
+
+func testAddressReservations(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	w := 15 * time.Minute
+	reserve := func(key string, at time.Time) bool {
+		t.Helper()
+		ok, err := s.ReserveAddressAttempt(ctx, key, at, w, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	for i := 1; i <= 3; i++ {
+		if !reserve("192.0.2.1", t0) {
+			t.Fatalf("reservation %d of 3 refused", i)
+		}
+	}
+	if reserve("192.0.2.1", t0.Add(time.Minute)) {
+		t.Error("a 4th reservation passed a budget of 3")
+	}
+	if !reserve("192.0.2.2", t0) {
+		t.Error("another key shares the budget")
+	}
+	if err := s.ReleaseAddressAttempt(ctx, "192.0.2.1", t0.Add(time.Minute), w); err != nil {
+		t.Fatal(err)
+	}
+	if !reserve("192.0.2.1", t0.Add(time.Minute)) {
+		t.Error("a released attempt was not given back")
+	}
+	if reserve("192.0.2.1", t0.Add(time.Minute)) {
+		t.Error("one release gave back more than one attempt")
+	}
+	// The window started at t0: it is over 15 minutes later, with a full budget.
+	if !reserve("192.0.2.1", t0.Add(w)) {
+		t.Error("a new window did not restart the budget")
+	}
+	// Releasing never goes below zero, nor into an expired window.
+	for range 3 {
+		if err := s.ReleaseAddressAttempt(ctx, "192.0.2.9", t0, w); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.ReleaseAddressAttempt(ctx, "192.0.2.2", t0.Add(time.Hour), w); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		reserve("192.0.2.9", t0)
+	}
+	if reserve("192.0.2.9", t0) {
+		t.Error("releases before any reservation raised the budget")
+	}
+}
+
+// testAddressReservationRace: N simultaneous reservations against a budget
+// of limit (released together by a barrier) → exactly limit succeed.
+func testAddressReservationRace(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	const n, limit = 40, 7
+	var ok atomic.Int32
+	Burst(n, func(int) {
+		got, err := s.ReserveAddressAttempt(ctx, "198.51.100.7", t0, 15*time.Minute, limit)
+		if err != nil {
+			t.Error(err)
+		}
+		if got {
+			ok.Add(1)
+		}
+	})
+	if ok.Load() != limit {
+		t.Errorf("%d of %d simultaneous reservations passed, want exactly %d", ok.Load(), n, limit)
+	}
+}
+
+// Burst runs fn(0…n-1) in n goroutines held at a barrier and released
+// together, and waits for them all: the shape of every race test.
+func Burst(n int, fn func(i int)) {
+	var ready, done sync.WaitGroup
+	start := make(chan struct{})
+	ready.Add(n)
+	for i := range n {
+		done.Go(func() {
+			ready.Done()
+			<-start
+			fn(i)
+		})
+	}
+	ready.Wait()
+	close(start)
+	done.Wait()
 }
 
 func testAudit(t *testing.T, s store.Store) {
