@@ -10,10 +10,15 @@ package authtest
 
 import (
 	"context"
+	"database/sql"
+	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -87,11 +92,86 @@ const hashers = 4
 func New(tb testing.TB, clk *Clock, opts ...Option) *Env {
 	tb.Helper()
 	dir := tb.TempDir()
-	db, err := sqldb.OpenSQLite(context.Background(), filepath.Join(dir, "sesame.db"))
+	db := openSQLite(tb, filepath.Join(dir, "sesame.db"))
+	return newEnv(tb, clk, db, newKeyring(tb), dir, opts)
+}
+
+// Backends names the databases that tests of several instances run on:
+// "sqlite" always, and "postgres" when SESAME_TEST_POSTGRES names a server
+// (in CI, CI set, its absence fails the test instead of skipping).
+func Backends(tb testing.TB) []string {
+	if os.Getenv("SESAME_TEST_POSTGRES") != "" {
+		return []string{"sqlite", "postgres"}
+	}
+	if os.Getenv("CI") != "" {
+		tb.Fatal("SESAME_TEST_POSTGRES is not set in CI")
+	}
+	return []string{"sqlite"}
+}
+
+// Instances returns n services on one fresh database of backend ("sqlite":
+// one file opened n times; "postgres": a fresh schema on the server named
+// by SESAME_TEST_POSTGRES), each with its own connection pool and hasher
+// but the same sealing key and clock — n Sesame processes on one database.
+func Instances(tb testing.TB, clk *Clock, backend string, n int, opts ...Option) []*Env {
+	tb.Helper()
+	dir := tb.TempDir()
+	keys := newKeyring(tb)
+	open := func() *sqldb.DB { return openSQLite(tb, filepath.Join(dir, "sesame.db")) }
+	if backend == "postgres" {
+		dsn := postgresSchema(tb)
+		open = func() *sqldb.DB {
+			db, err := sqldb.OpenPostgres(context.Background(), dsn)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			tb.Cleanup(func() { db.Close() })
+			return db
+		}
+	}
+	envs := make([]*Env, n)
+	for i := range envs {
+		envs[i] = newEnv(tb, clk, open(), keys, dir, opts)
+	}
+	return envs
+}
+
+var schemas atomic.Int64
+
+// postgresSchema creates a fresh schema on the SESAME_TEST_POSTGRES server,
+// dropped when the test ends, and returns a DSN that uses it.
+func postgresSchema(tb testing.TB) string {
+	tb.Helper()
+	dsn := os.Getenv("SESAME_TEST_POSTGRES")
+	admin, err := sql.Open("pgx", dsn)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { admin.Close() })
+	schema := fmt.Sprintf("authtest_%d_%d", os.Getpid(), schemas.Add(1))
+	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { admin.Exec("DROP SCHEMA " + schema + " CASCADE") })
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	return dsn + sep + "search_path=" + schema
+}
+
+func openSQLite(tb testing.TB, path string) *sqldb.DB {
+	tb.Helper()
+	db, err := sqldb.OpenSQLite(context.Background(), path)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { db.Close() })
+	return db
+}
+
+func newKeyring(tb testing.TB) *seal.Keyring {
+	tb.Helper()
 	key, err := seal.NewKey()
 	if err != nil {
 		tb.Fatal(err)
@@ -100,6 +180,11 @@ func New(tb testing.TB, clk *Clock, opts ...Option) *Env {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	return keys
+}
+
+func newEnv(tb testing.TB, clk *Clock, db *sqldb.DB, keys *seal.Keyring, dir string, opts []Option) *Env {
+	tb.Helper()
 	renderer, err := mail.NewRenderer()
 	if err != nil {
 		tb.Fatal(err)
