@@ -119,7 +119,7 @@ func Instances(tb testing.TB, clk *Clock, backend string, n int, opts ...Option)
 	keys := newKeyring(tb)
 	open := func() *sqldb.DB { return openSQLite(tb, filepath.Join(dir, "sesame.db")) }
 	if backend == "postgres" {
-		dsn := postgresSchema(tb)
+		dsn := PostgresSchema(tb)
 		open = func() *sqldb.DB {
 			db, err := sqldb.OpenPostgres(context.Background(), dsn)
 			if err != nil {
@@ -138,11 +138,18 @@ func Instances(tb testing.TB, clk *Clock, backend string, n int, opts ...Option)
 
 var schemas atomic.Int64
 
-// postgresSchema creates a fresh schema on the SESAME_TEST_POSTGRES server,
-// dropped when the test ends, and returns a DSN that uses it.
-func postgresSchema(tb testing.TB) string {
+// PostgresSchema creates a fresh schema on the SESAME_TEST_POSTGRES server,
+// dropped when the test ends, and returns a DSN that uses it. Without the
+// variable the test is skipped, or fails in CI.
+func PostgresSchema(tb testing.TB) string {
 	tb.Helper()
 	dsn := os.Getenv("SESAME_TEST_POSTGRES")
+	if dsn == "" {
+		if os.Getenv("CI") != "" {
+			tb.Fatal("SESAME_TEST_POSTGRES is not set in CI")
+		}
+		tb.Skip("SESAME_TEST_POSTGRES not set")
+	}
 	admin, err := sql.Open("pgx", dsn)
 	if err != nil {
 		tb.Fatal(err)
@@ -181,6 +188,12 @@ func newKeyring(tb testing.TB) *seal.Keyring {
 		tb.Fatal(err)
 	}
 	return keys
+}
+
+// NewOn returns a service, as New does, on a store the test opened itself.
+func NewOn(tb testing.TB, clk *Clock, db *sqldb.DB, opts ...Option) *Env {
+	tb.Helper()
+	return newEnv(tb, clk, db, newKeyring(tb), tb.TempDir(), opts)
 }
 
 func newEnv(tb testing.TB, clk *Clock, db *sqldb.DB, keys *seal.Keyring, dir string, opts []Option) *Env {

@@ -222,10 +222,16 @@ func (s *Server) enrolFailed(w http.ResponseWriter, r *http.Request, p enrolPage
 		p.Error = p.T("enrol.cancelled")
 		s.render(w, r, http.StatusConflict, "enrol", p)
 		return nil
-	case errors.Is(err, auth.ErrWrongAnswer):
+	case errors.Is(err, auth.ErrWrongAnswer), errors.Is(err, auth.ErrCredentials):
+		// ErrCredentials: the account is locked; said like a wrong answer.
 		s.metrics.outcome("enrol", "wrong_answer")
 		p.Error = p.T("error.answer_wrong")
 		status = http.StatusUnauthorized
+	case errors.Is(err, auth.ErrAddressThrottled):
+		s.metrics.outcome("enrol", "throttled")
+		w.Header().Set("Retry-After", "900")
+		p.Error = p.T("error.address_throttled")
+		status = http.StatusTooManyRequests
 	case errors.As(err, &invalid):
 		p.FieldError[fieldOf(invalid.Key)] = invalid.Key
 	case errors.Is(err, auth.ErrFlowExpired):

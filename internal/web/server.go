@@ -99,7 +99,7 @@ func New(opts Options) (*Server, error) {
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, &Error{Status: http.StatusForbidden, Key: "error.forbidden", Err: errors.New("cross-origin request refused")})
 	}))
-	s.handler = s.metrics.wrap(securityHeaders(cop.Handler(mux)))
+	s.handler = s.metrics.wrap(securityHeaders(s.stampArrival(cop.Handler(mux))))
 	return s, nil
 }
 
@@ -158,6 +158,15 @@ func securityHeaders(next http.Handler) http.Handler {
 	})
 }
 
+// stampArrival records when each request arrived: TOTP codes are checked
+// against that instant, however long the request then waits for a hashing
+// turn (see auth.WithArrival).
+func (s *Server) stampArrival(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(auth.WithArrival(r.Context(), s.opts.Auth.Now())))
+	})
+}
+
 // Error is an error with what the person is told: a status and the
 // translation key of the message. Err is only logged.
 type Error struct {
@@ -194,15 +203,29 @@ func (s *Server) handle(h func(w http.ResponseWriter, r *http.Request) error) ht
 }
 
 func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) {
-	var e *Error
-	if !errors.As(err, &e) {
-		e = &Error{Status: http.StatusInternalServerError, Key: "error.internal", Err: err}
-	}
-	if errors.Is(err, context.Canceled) {
+	if r.Context().Err() != nil {
+		// The client went away: nobody reads an answer, and whatever the
+		// request was doing was rolled back or finished on its own.
+		s.opts.Log.Debug("client went away", "method", r.Method, "path", r.URL.Path, "err", err)
 		return
 	}
+	var e *Error
+	switch {
+	case errors.As(err, &e):
+	case errors.Is(err, auth.ErrNoSession):
+		e = &Error{Status: http.StatusUnauthorized, Key: "error.session_ended", Err: err}
+	case errors.Is(err, store.ErrUnavailable):
+		// The database is down or restarting: say so, and when to come back.
+		w.Header().Set("Retry-After", "5")
+		e = &Error{Status: http.StatusServiceUnavailable, Key: "error.unavailable", Err: err}
+	default:
+		e = &Error{Status: http.StatusInternalServerError, Key: "error.internal", Err: err}
+	}
 	level := slog.LevelInfo
-	if e.Status >= 500 {
+	switch {
+	case e.Status == http.StatusServiceUnavailable:
+		level = slog.LevelWarn
+	case e.Status >= 500:
 		level = slog.LevelError
 	}
 	s.opts.Log.Log(r.Context(), level, "request failed", "method", r.Method, "path", r.URL.Path, "status", e.Status, "err", err.Error())

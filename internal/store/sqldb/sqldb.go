@@ -157,6 +157,11 @@ func (s *DB) inTx(ctx context.Context, fn func(t *DB) error) (err error) {
 			return
 		}
 		if cerr := tx.Commit(); cerr != nil {
+			if ctx.Err() != nil {
+				// database/sql rolled back when ctx ended: say why, not
+				// "transaction has already been committed or rolled back".
+				cerr = ctx.Err()
+			}
 			err = fmt.Errorf("sqldb: commit: %w", mapErr(cerr))
 		}
 	}()
