@@ -8,6 +8,7 @@ import (
 
 	"sesame/internal/account"
 	"sesame/internal/mail"
+	"sesame/internal/passhash"
 	"sesame/internal/store"
 )
 
@@ -212,4 +213,115 @@ func (s *Service) StepUp(ctx context.Context, accountID int64, sessionHash []byt
 		ok, err = false, nil // the authenticator was reset meanwhile: no code can be right
 	}
 	return s.settle(at, ok, err, "wrong or reused code", "")
+}
+
+// ErrSeveralAccounts: the identifier and password are right for accounts of
+// several of the types asked (one person, one password, two account types);
+// the person must say which. Nobody without the password gets this far.
+var ErrSeveralAccounts = errors.New("auth: the credentials match several accounts")
+
+// LoginAny is Login for a relying application that accepts several account
+// types, without asking the type: the password is verified against the
+// account of each type (a dummy verification where there is none, so the
+// work is the same whichever exist), every existing one reserving an
+// attempt first. No match records a failure on each; exactly one goes on to
+// its code as Login does, the others' attempts given back; several return
+// ErrSeveralAccounts (all given back) and the caller asks the type.
+func (s *Service) LoginAny(ctx context.Context, c Credentials, types []account.Type) (account.Account, error) {
+	if len(types) == 1 {
+		c.Type = types[0]
+		return s.Login(ctx, c)
+	}
+	first, err := s.reserveAddress(ctx, c.Addr, ActionLogin, boundSubject(c.Identifier))
+	if err != nil {
+		return account.Account{}, err
+	}
+	id, idErr := account.NormalizeIdentifier(c.Identifier)
+	type candidate struct {
+		a  account.Account
+		at *attempt
+		ok bool
+	}
+	var cands []*candidate
+	releaseAll := func() {
+		for _, k := range cands {
+			k.at.release()
+		}
+		first.release()
+	}
+	for _, t := range types {
+		if idErr != nil {
+			s.Hasher.Dummy(ctx)
+			continue
+		}
+		a, err := s.Store.FindAccount(ctx, t, id)
+		if errors.Is(err, store.ErrNotFound) {
+			s.Hasher.Dummy(ctx)
+			continue
+		} else if err != nil {
+			releaseAll()
+			return account.Account{}, err
+		}
+		at := &attempt{s: s, ctx: first.ctx, addr: c.Addr, action: ActionLogin, subject: a.Identifier}
+		if err := at.reserveAccount(ctx, a.ID); errors.Is(err, errNoBudget) {
+			s.audit(first.ctx, store.AuditEvent{SubjectID: a.ID, Subject: a.Identifier, OfficeID: a.OfficeID, Action: ActionLogin,
+				Outcome: OutcomeFailure, Addr: c.Addr, Detail: "locked or disabled"})
+			s.Hasher.Pause(ctx)
+			continue
+		} else if err != nil {
+			releaseAll()
+			return account.Account{}, err
+		}
+		k := &candidate{a: a, at: at}
+		cands = append(cands, k)
+		ok, _, err := s.Hasher.Verify(ctx, a.PasswordHash, passhash.NormalizeSecret(c.Password))
+		if ctx.Err() != nil {
+			releaseAll()
+			return account.Account{}, ctx.Err()
+		}
+		k.ok = err == nil && ok
+	}
+	var match *candidate
+	matches := 0
+	for _, k := range cands {
+		if k.ok {
+			match = k
+			matches++
+		}
+	}
+	switch {
+	case matches == 0:
+		for _, k := range cands {
+			k.at.failed("wrong password")
+		}
+		detail := "wrong password"
+		if len(cands) == 0 {
+			detail = "unknown account, or locked"
+		}
+		return account.Account{}, first.failed(detail)
+	case matches > 1:
+		releaseAll()
+		return account.Account{}, ErrSeveralAccounts
+	}
+	for _, k := range cands {
+		if k != match {
+			k.at.release()
+		}
+	}
+	// The match's attempt takes over the address reservation.
+	at := match.at
+	at.addrTaken, first.addrTaken = true, false
+	a := match.a
+	ok := false
+	err = s.Store.InTx(at.ctx, func(tx store.Store) error {
+		if ok, err = s.verifyCode(at.ctx, tx, a, c.Code); err != nil || !ok {
+			return err
+		}
+		if a, err = at.succeeded(tx, true); err != nil {
+			return err
+		}
+		return tx.AppendAudit(at.ctx, store.AuditEvent{Time: s.now(), ActorID: a.ID, Actor: a.Identifier, SubjectID: a.ID, Subject: a.Identifier,
+			OfficeID: a.OfficeID, Action: ActionLogin, Outcome: OutcomeSuccess, Addr: c.Addr})
+	})
+	return a, s.settle(at, ok, err, "wrong or reused code", "no authenticator linked: sent to initialisation")
 }
