@@ -47,8 +47,34 @@ func (p enrolPage) Types() []account.Type { return p.typesOffered }
 // StepNumbers lists the wizard's steps for the progress bar.
 func (p enrolPage) StepNumbers() []int { return []int{1, 2, 3, 4} }
 
+// enrolPage is the wizard's page; when it was reached from an application's
+// login, it offers that application's account types and its last step
+// leads back to that login.
 func (s *Server) enrolPage(w http.ResponseWriter, r *http.Request) enrolPage {
-	return enrolPage{Base: s.base(w, r, "enrol.title"), Step: 1, AskType: true, FieldError: map[string]string{}, typesOffered: account.Types}
+	p := enrolPage{Base: s.base(w, r, "enrol.title"), Step: 1, AskType: true, FieldError: map[string]string{}, typesOffered: account.Types}
+	if a, err := s.pending(w, r, ""); err == nil && a != nil {
+		p.Pending, p.typesOffered = a, a.Types
+	}
+	return p
+}
+
+// DoneApp and DoneURL are where the wizard's last step leads: the pending
+// login of the application the person came from, else the configured one.
+func (p enrolPage) DoneApp() string {
+	if p.Pending != nil {
+		return p.Pending.ClientName
+	}
+	return p.AppName
+}
+
+func (p enrolPage) DoneURL() string {
+	switch {
+	case p.Pending != nil:
+		return loginURL(p.Pending)
+	case p.AppURL != "":
+		return p.AppURL
+	}
+	return "/login"
 }
 
 func (s *Server) handleEnrolForm(w http.ResponseWriter, r *http.Request) error {

@@ -10,6 +10,7 @@ import (
 
 	"sesame/internal/account"
 	"sesame/internal/auth"
+	"sesame/internal/store"
 	"sesame/internal/totp"
 )
 
@@ -86,12 +87,41 @@ type credentialsForm struct {
 func (p loginPage) Types() []account.Type { return p.typesOffered }
 
 func (s *Server) handleLoginForm(w http.ResponseWriter, r *http.Request) error {
-	s.render(w, r, http.StatusOK, "login", s.loginPage(w, r, credentialsForm{}))
+	id := r.URL.Query().Get("authz")
+	a, err := s.pending(w, r, id)
+	if err != nil {
+		return expiredAuthorization(err)
+	}
+	if a != nil && id != "" {
+		if l, ok := s.uiLocale(r, a); ok {
+			// The application's ui_locales, unless the person chose a language.
+			http.Redirect(w, r, loginURL(a)+"&lang="+string(l), http.StatusSeeOther)
+			return nil
+		}
+		if done, err := s.singleSignOn(w, r, a); done || err != nil {
+			return err
+		}
+	}
+	form := credentialsForm{}
+	if a != nil {
+		form.Identifier = a.LoginHint
+	}
+	s.render(w, r, http.StatusOK, "login", s.loginPage(w, r, form, a))
 	return nil
 }
 
-func (s *Server) loginPage(w http.ResponseWriter, r *http.Request, f credentialsForm) loginPage {
-	return loginPage{Base: s.base(w, r, "login.title"), Form: f, AskType: len(s.opts.Types) > 1, FieldError: map[string]string{}, typesOffered: s.opts.Types}
+// loginPage is the login form, for the portal itself or for the pending
+// authorization a. An application that accepts one account type never shows
+// the type question; one that accepts several shows it only when the
+// identifier and password opened several accounts (see auth.LoginAny).
+func (s *Server) loginPage(w http.ResponseWriter, r *http.Request, f credentialsForm, a *Authorization) loginPage {
+	p := loginPage{Base: s.base(w, r, "login.title"), Form: f, AskType: len(s.opts.Types) > 1, FieldError: map[string]string{}, typesOffered: s.opts.Types}
+	if a != nil {
+		p.Pending = a
+		p.Title = p.T("login.title_app", "App", a.ClientName)
+		p.AskType, p.typesOffered = false, a.Types
+	}
+	return p
 }
 
 // readCredentials parses and checks the fields of a login-like form; field
@@ -158,11 +188,28 @@ func contains(types []account.Type, t account.Type) bool {
 }
 
 func (s *Server) handleLoginSubmit(w http.ResponseWriter, r *http.Request) error {
-	c, form, errs, err := s.readCredentials(w, r, true, s.opts.Types)
+	f, err := s.parseForm(w, r, "authz", "account_type")
 	if err != nil {
 		return err
 	}
-	page := s.loginPage(w, r, form)
+	pa, err := s.pending(w, r, f.Get("authz"))
+	if err != nil {
+		return expiredAuthorization(err)
+	}
+	types := s.opts.Types
+	if pa != nil {
+		types = pa.Types
+	}
+	askedType := f.Get("account_type") != ""
+	if pa != nil && !askedType && len(types) > 1 {
+		types = types[:1] // readCredentials wants one; LoginAny tries them all below
+	}
+	c, form, errs, err := s.readCredentials(w, r, true, types)
+	if err != nil {
+		return err
+	}
+	page := s.loginPage(w, r, form, pa)
+	page.AskType = page.AskType || pa != nil && askedType
 	if c.Code == "" {
 		// An empty code is checked like a wrong one, after the password: a
 		// person whose account has no authenticator yet (a new phone, an
@@ -174,16 +221,30 @@ func (s *Server) handleLoginSubmit(w http.ResponseWriter, r *http.Request) error
 		s.render(w, r, http.StatusUnprocessableEntity, "login", page)
 		return nil
 	}
-	a, err := s.opts.Auth.Login(r.Context(), c)
+	var a account.Account
+	if pa != nil && !askedType {
+		a, err = s.opts.Auth.LoginAny(r.Context(), c, pa.Types)
+	} else {
+		a, err = s.opts.Auth.Login(r.Context(), c)
+	}
 	switch {
 	case err == nil:
 		s.metrics.outcome("login", "success")
-		token, err := s.opts.Auth.StartSession(r.Context(), a, []string{"pwd", "otp"}, c.Addr, r.UserAgent())
+		amr := []string{"pwd", "otp"}
+		token, err := s.opts.Auth.StartSession(r.Context(), a, amr, c.Addr, r.UserAgent())
 		if err != nil {
 			return err
 		}
 		setCookie(w, sessionCookie, token, s.opts.Sessions.Absolute)
+		if pa != nil {
+			return s.complete(w, r, pa, a, store.Session{IDHash: auth.HashToken(token), Created: s.opts.Auth.Now(), AMR: amr})
+		}
 		s.redirect(w, r, "/")
+		return nil
+	case errors.Is(err, auth.ErrSeveralAccounts):
+		s.metrics.outcome("login", "several_accounts")
+		page.AskType, page.Error = true, page.T("login.several_accounts")
+		s.render(w, r, http.StatusConflict, "login", page)
 		return nil
 	case errors.Is(err, auth.ErrNotEnrolled):
 		s.metrics.outcome("login", "not_enrolled")

@@ -32,6 +32,9 @@ func (s *Server) handleResetSubmit(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	p := resetPage{Base: s.base(w, r, "reset.title"), Form: form, FieldError: errs}
+	if a, err := s.pending(w, r, ""); err == nil {
+		p.Pending = a // the wizard, then the application's login, come next
+	}
 	if len(errs) > 0 {
 		s.render(w, r, http.StatusUnprocessableEntity, "reset", p)
 		return nil

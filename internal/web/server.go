@@ -59,6 +59,9 @@ type Options struct {
 	Log        *slog.Logger
 	Ready      func(context.Context) error // readiness check; nil: always ready
 	Passwords  PasswordOptions             // the password pages: reset links, internal reset address (password.go)
+	// Authorizations is the OpenID Connect provider's pending logins
+	// (authorize.go); nil: the portal serves no application.
+	Authorizations Authorizations
 }
 
 // Server is the portal's HTTP handler.
@@ -247,6 +250,7 @@ type Base struct {
 	AppURL   string
 	Account  *account.Account
 	Office   string
+	Pending  *Authorization // the application's login this page leads back to, if any
 	Messages []string // notices shown at the top of the page
 	cat      *i18n.Catalog
 }
@@ -382,7 +386,7 @@ func (f Form) Get(name string) string { return f.values[name] }
 // parseForm reads a POST form: bounded, valid UTF-8 without NUL, each field
 // at most once and at most maxField bytes, and with the right CSRF token.
 func (s *Server) parseForm(w http.ResponseWriter, r *http.Request, fields ...string) (Form, error) {
-	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+	r.Body = http.MaxBytesReader(w, r.Body, maxForm) // a second call reads nothing more: the form is parsed once
 	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/x-www-form-urlencoded") {
 		return Form{}, &Error{Status: http.StatusUnsupportedMediaType, Key: "error.bad_request", Err: fmt.Errorf("content type %q", ct)}
 	}
