@@ -124,7 +124,7 @@ func (s *server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	p, err := s.rp.provider(r.Context())
 	if err != nil {
 		s.log.Warn("finagora: login service unreachable", "err", err)
-		s.unavailable(w, r, l)
+		s.unavailable(w, r, l, r.URL.RequestURI())
 		return
 	}
 	pl := pendingLogin{State: newID(), Nonce: newID(), Verifier: oauth2.GenerateVerifier(), Next: next}
@@ -143,9 +143,11 @@ func (s *server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, p.oauth.AuthCodeURL(pl.State, opts...), http.StatusFound)
 }
 
-func (s *server) unavailable(w http.ResponseWriter, r *http.Request, l i18n.Lang) {
+// unavailable says the portal cannot be reached (503), with a button to
+// try retry again.
+func (s *server) unavailable(w http.ResponseWriter, r *http.Request, l i18n.Lang, retry string) {
 	w.Header().Set("Retry-After", "10")
-	s.errorPageRetry(w, r, l, http.StatusServiceUnavailable, "unavailable", "/login")
+	s.errorPageRetry(w, r, l, http.StatusServiceUnavailable, "unavailable", retry)
 }
 
 // idClaims are the ID token's claims Finagora keeps, beyond sub.
@@ -194,7 +196,7 @@ func (s *server) handleCallback(w http.ResponseWriter, r *http.Request) {
 	p, err := s.rp.provider(r.Context())
 	if err != nil {
 		s.log.Warn("finagora: login service unreachable", "err", err)
-		s.unavailable(w, r, l)
+		s.unavailable(w, r, l, retry)
 		return
 	}
 	if iss, has := q["iss"]; (has && (len(iss) != 1 || iss[0] != s.rp.issuer)) || (!has && p.issParameter) {
@@ -227,7 +229,7 @@ func (s *server) handleCallback(w http.ResponseWriter, r *http.Request) {
 		var re *oauth2.RetrieveError
 		if !errors.As(err, &re) {
 			s.log.Warn("finagora: token endpoint unreachable", "err", err)
-			s.unavailable(w, r, l)
+			s.unavailable(w, r, l, retry)
 			return
 		}
 		fail(http.StatusBadRequest, "login_failed", retry, "token request refused", errors.New(oneLine(re.ErrorCode)))

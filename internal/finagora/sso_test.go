@@ -607,7 +607,8 @@ func TestProviderDown(t *testing.T) {
 	down := newSSOWith(t, &clock{t: testNow}, nil, closed)
 	for lang, want := range map[string]string{"fr": "Le service de connexion est momentanément injoignable", "nl": "De inlogdienst is momenteel niet bereikbaar"} {
 		p := get(t, down.browser(lang, false), down.url+"/simulation/complete")
-		if p.status != http.StatusServiceUnavailable || !strings.Contains(p.body, want) || p.header.Get("Retry-After") == "" {
+		if p.status != http.StatusServiceUnavailable || !strings.Contains(p.body, want) || p.header.Get("Retry-After") == "" ||
+			!strings.Contains(p.body, `href="/login?next=%2Fsimulation%2Fcomplete"`) {
 			t.Errorf("%s: %d\n%s", lang, p.status, p.body)
 		}
 	}
