@@ -72,6 +72,9 @@ func cmdDemo(ctx context.Context, e env, args []string) error {
 	c.PublicURL = "http://" + hostPort(portalLn.Addr(), *addr)
 	c.AppURL = "http://" + hostPort(finagoraLn.Addr(), *finagoraAddr)
 	c.SMTP = config.SMTP{Host: "127.0.0.1", TLS: "none", From: "no-reply@sesame.example", FromName: "Sesame"}
+	// Finagora's log-in stays off unless SESAME_FINAGORA_ISSUER and its
+	// client settings name a provider that knows Finagora.
+	c.Finagora.SSOFromEnv(e.getenv)
 	if err := c.Validate(false); err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"path/filepath"
 	"regexp"
@@ -64,6 +65,44 @@ func TestDemo(t *testing.T) {
 		if err := <-done; err != nil {
 			t.Fatalf("demo: %v\n%s", err, errOut.String())
 		}
+	}
+}
+
+// TestFinagoraWithIssuer: Finagora starts while its issuer is down (the
+// portal may start later) and says so at log-in time.
+func TestFinagoraWithIssuer(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	issuer := "http://" + ln.Addr().String()
+	ln.Close()
+	vars := map[string]string{
+		"SESAME_FINAGORA_ISSUER": issuer, "SESAME_FINAGORA_CLIENT_ID": "finagora",
+		"SESAME_FINAGORA_CLIENT_SECRET": "a-client-secret", "SESAME_APP_URL": "http://localhost:8081",
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errOut syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"finagora", "--addr", "127.0.0.1:0"}, func(k string) string { return vars[k] }, strings.NewReader(""), &out, &errOut)
+	}()
+	addr := waitFor(t, &errOut, `"finagora listening","addr":"([^"]+)"`)
+	resp, err := http.Get("http://" + addr + "/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("log-in with the issuer down: %d, want 503", resp.StatusCode)
+	}
+	if strings.Contains(errOut.String(), "a-client-secret") {
+		t.Errorf("the client secret is in the log:\n%s", errOut.String())
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("finagora: %v\n%s", err, errOut.String())
 	}
 }
 

@@ -91,7 +91,13 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 
 func startFinagora(ctx context.Context, wg *sync.WaitGroup, c config.Config, addr string, log *slog.Logger, e env) error {
 	lang, _ := i18n.Parse(c.DefaultLang)
-	h, err := finagora.New(finagora.Options{Basis: c.Sim, DefaultLang: lang, PortalURL: c.PublicURL, Logger: log})
+	// Finagora logs in through the issuer as any relying party would; the
+	// provider must have it registered with the same id, secret and
+	// callback (finagora.CallbackPath), and its back-channel logout URI at
+	// finagora.BackchannelLogoutPath. Without an issuer, log-in stays off.
+	h, err := finagora.New(finagora.Options{Basis: c.Sim, DefaultLang: lang, PortalURL: c.PublicURL, Logger: log,
+		Issuer: c.Finagora.Issuer, ClientID: c.Finagora.ClientID, ClientSecret: c.Finagora.ClientSecret,
+		RedirectURL: c.FinagoraCallbackURL()})
 	if err != nil {
 		return err
 	}

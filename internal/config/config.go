@@ -101,9 +101,43 @@ type SMTP struct {
 	FromName string `yaml:"from_name"`
 }
 
-// Finagora is the demo relying application.
+// Finagora is the demo relying application, and how it logs people in
+// through the portal over OpenID Connect. An empty Issuer leaves log-in
+// off: Finagora's log-in page then says it is not configured.
 type Finagora struct {
 	Addr string `yaml:"addr"` // empty: not started by serve
+	// Issuer is the provider's issuer URL (the portal's public_url once it
+	// is a provider); its discovery document is fetched on first log-in.
+	Issuer string `yaml:"issuer"`
+	// ClientID and ClientSecret are Finagora's registration at the provider.
+	ClientID     string `yaml:"client_id"`
+	ClientSecret string `yaml:"client_secret"`
+	// RedirectURL is Finagora's callback as registered; empty means
+	// app_url + "/callback".
+	RedirectURL string `yaml:"redirect_url"`
+}
+
+// FinagoraCallbackURL is Finagora's redirect URI: redirect_url, or app_url's /callback.
+func (c Config) FinagoraCallbackURL() string {
+	if c.Finagora.RedirectURL != "" || c.AppURL == "" {
+		return c.Finagora.RedirectURL
+	}
+	return strings.TrimSuffix(c.AppURL, "/") + "/callback"
+}
+
+// SSOFromEnv sets Finagora's single sign-on settings from the
+// SESAME_FINAGORA_ISSUER, _CLIENT_ID, _CLIENT_SECRET and _REDIRECT_URL
+// variables that are set. Load applies them with the rest; the demo, which
+// reads no other variable, applies only these.
+func (f *Finagora) SSOFromEnv(getenv func(string) string) {
+	for k, p := range map[string]*string{
+		"SESAME_FINAGORA_ISSUER": &f.Issuer, "SESAME_FINAGORA_CLIENT_ID": &f.ClientID,
+		"SESAME_FINAGORA_CLIENT_SECRET": &f.ClientSecret, "SESAME_FINAGORA_REDIRECT_URL": &f.RedirectURL,
+	} {
+		if v := getenv(k); v != "" {
+			*p = v
+		}
+	}
 }
 
 // Default returns the documented defaults.
@@ -155,6 +189,7 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 			*p = v
 		}
 	}
+	c.Finagora.SSOFromEnv(getenv)
 	if v := getenv("SESAME_SMTP_PORT"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil {
@@ -216,7 +251,32 @@ func (c Config) Validate(strict bool) error {
 	if err := c.Sim.Validate(); err != nil {
 		bad("simulation: %v", err)
 	}
+	errs = append(errs, c.Finagora.validate(c.FinagoraCallbackURL())...)
 	return errors.Join(errs...)
+}
+
+// validate checks Finagora's single sign-on settings, when there is an
+// issuer; the finagora package checks them again, in more detail.
+func (f Finagora) validate(callback string) []error {
+	if f.Issuer == "" {
+		return nil
+	}
+	var errs []error
+	if !httpURL(f.Issuer) {
+		errs = append(errs, errors.New("finagora: issuer must be an http(s) URL"))
+	}
+	if f.ClientID == "" || f.ClientSecret == "" {
+		errs = append(errs, errors.New("finagora: an issuer needs client_id and client_secret"))
+	}
+	if !httpURL(callback) {
+		errs = append(errs, errors.New("finagora: redirect_url (or app_url) must be an http(s) URL"))
+	}
+	return errs
+}
+
+func httpURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }
 
 // Keyring returns the keys that seal TOTP secrets.
@@ -279,6 +339,7 @@ func (c Config) String() string {
 	}
 	redact(&r.SecretKey)
 	redact(&r.SMTP.Password)
+	redact(&r.Finagora.ClientSecret)
 	r.OldKeys = make([]string, len(c.OldKeys))
 	for i := range r.OldKeys {
 		r.OldKeys[i] = "REDACTED"

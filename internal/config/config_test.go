@@ -113,3 +113,44 @@ func TestValidate(t *testing.T) {
 		}
 	}
 }
+
+func TestFinagoraSSO(t *testing.T) {
+	key := validKey(t)
+	vars := map[string]string{
+		"SESAME_SECRET_KEY": key, "SESAME_DATABASE": "sqlite:x.db", "SESAME_APP_URL": "https://finagora.example.be",
+		"SESAME_FINAGORA_ISSUER": "https://sesame.example.be", "SESAME_FINAGORA_CLIENT_ID": "finagora",
+		"SESAME_FINAGORA_CLIENT_SECRET": "client-secret-value",
+	}
+	c, err := Load("", env(vars))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := c.Finagora; f.Issuer != "https://sesame.example.be" || f.ClientID != "finagora" || f.ClientSecret != "client-secret-value" {
+		t.Errorf("finagora settings %+v", f)
+	}
+	if got := c.FinagoraCallbackURL(); got != "https://finagora.example.be/callback" {
+		t.Errorf("callback URL %q", got)
+	}
+	if err := c.Validate(false); err != nil {
+		t.Errorf("Validate: %v", err)
+	}
+	if out := c.String(); strings.Contains(out, "client-secret-value") || !strings.Contains(out, "client_secret: REDACTED") {
+		t.Errorf("String shows the client secret:\n%s", out)
+	}
+
+	vars["SESAME_FINAGORA_REDIRECT_URL"] = "https://other.example.be/callback"
+	var f Finagora
+	f.SSOFromEnv(env(vars))
+	if f.RedirectURL != "https://other.example.be/callback" || f.Issuer == "" {
+		t.Errorf("SSOFromEnv: %+v", f)
+	}
+
+	c.Finagora.ClientSecret = ""
+	if err := c.Validate(false); err == nil || !strings.Contains(err.Error(), "client_secret") {
+		t.Errorf("an issuer without a client secret: %v", err)
+	}
+	c.Finagora = Finagora{}
+	if err := c.Validate(false); err != nil {
+		t.Errorf("no single sign-on: %v", err)
+	}
+}

@@ -6,9 +6,17 @@
 //
 // The calculation is package simulation; this package reads the form, checks
 // it, renders the pages and maps every bad input to a translated message
-// next to its field (or a JSON error), never to a 500. Log-in, the full
-// simulation and subscription come with single sign-on through the Sesame
-// portal; until then they lead to a page that says so.
+// next to its field (or a JSON error), never to a 500.
+//
+// Log-in goes through the Sesame portal over OpenID Connect only, as for any
+// third-party application (sso.go, login.go): /login starts the
+// authorization code flow (PKCE S256, nonce, state bound to the browser by a
+// cookie), /callback verifies the answer and starts Finagora's own session
+// (sessions.go, in memory), /logout ends it and the portal's, and the portal
+// ends Finagora's sessions at /backchannel-logout. The logged-in area is
+// /espace; the full simulation and subscription (account.go) are behind
+// log-in and say honestly that this demo does not have them. Without a
+// configured issuer, /login shows a page saying log-in is not available.
 //
 // Every route is in routes.go; the pages are templates/*.html, embedded and
 // parsed once by New; the texts are locales/{fr,nl,en}.json.
@@ -43,8 +51,28 @@ type Options struct {
 	PortalURL string
 	// Logger receives errors; nil discards them.
 	Logger *slog.Logger
-	// Now is the clock the simulation date comes from; nil means time.Now.
+	// Now is the clock the simulation date comes from, and the one that
+	// ages sessions and checks tokens; nil means time.Now.
 	Now func() time.Time
+
+	// Single sign-on through the portal (OpenID Connect). An empty Issuer
+	// leaves it off: /login then says log-in is not available.
+	//
+	// Issuer is the portal's issuer URL; its discovery document is fetched
+	// on first use, not by New, and again until it answers.
+	Issuer string
+	// ClientID and ClientSecret are Finagora's registration at the portal;
+	// the secret is sent only in the token request's Basic authorization.
+	ClientID, ClientSecret string
+	// RedirectURL is Finagora's callback as the portal knows it:
+	// <Finagora's URL>/callback (CallbackPath).
+	RedirectURL string
+	// PostLogoutRedirectURL is where the portal sends the browser after
+	// logout: Finagora's home page. Empty means "/" on RedirectURL's host.
+	PostLogoutRedirectURL string
+	// HTTPClient talks to the portal (discovery, keys, token); nil means a
+	// client with a 10-second timeout.
+	HTTPClient *http.Client
 }
 
 var (
@@ -58,12 +86,14 @@ var (
 
 // pageNames are the templates/*.html files that are pages; layout.html
 // wraps each of them.
-var pageNames = []string{"home", "login", "error"}
+var pageNames = []string{"home", "login", "error", "account", "feature"}
 
 type server struct {
 	basis  simulation.Basis
 	lang   i18n.Lang
 	portal *url.URL
+	rp     *relyingParty // nil: single sign-on is not configured
+	store  *store
 	log    *slog.Logger
 	now    func() time.Time
 	cat    *i18n.Catalog
@@ -78,7 +108,7 @@ func New(opts Options) (http.Handler, error) {
 	if err := opts.Basis.Validate(); err != nil {
 		return nil, fmt.Errorf("finagora: %w", err)
 	}
-	s := &server{basis: opts.Basis, lang: opts.DefaultLang, log: opts.Logger, now: opts.Now}
+	s := &server{basis: opts.Basis, lang: opts.DefaultLang, log: opts.Logger, now: opts.Now, store: newStore()}
 	if s.lang == "" {
 		s.lang = i18n.FR
 	}
@@ -98,6 +128,13 @@ func New(opts Options) (http.Handler, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	if opts.Issuer != "" {
+		rp, err := newRelyingParty(opts, s.now)
+		if err != nil {
+			return nil, err
+		}
+		s.rp = rp
+	}
 	var err error
 	if s.cat, err = loadCatalog(); err != nil {
 		return nil, err
@@ -109,6 +146,41 @@ func New(opts Options) (http.Handler, error) {
 		return nil, fmt.Errorf("finagora: %w", err)
 	}
 	return s.routes(), nil
+}
+
+// newRelyingParty checks the single sign-on options. It does not contact
+// the issuer: discovery happens on first use.
+func newRelyingParty(opts Options, now func() time.Time) (*relyingParty, error) {
+	if !absoluteHTTP(opts.Issuer) {
+		return nil, fmt.Errorf("finagora: issuer %q is not an absolute http(s) URL", opts.Issuer)
+	}
+	if opts.ClientID == "" || opts.ClientSecret == "" {
+		return nil, errors.New("finagora: an issuer needs a client id and a client secret")
+	}
+	redirect, err := url.Parse(opts.RedirectURL)
+	if err != nil || !absoluteHTTP(opts.RedirectURL) || redirect.Path != CallbackPath || redirect.RawQuery != "" {
+		return nil, fmt.Errorf("finagora: redirect URL %q must be an absolute http(s) URL ending in %s", opts.RedirectURL, CallbackPath)
+	}
+	postLogout := opts.PostLogoutRedirectURL
+	if postLogout == "" {
+		postLogout = (&url.URL{Scheme: redirect.Scheme, Host: redirect.Host, Path: "/"}).String()
+	}
+	if !absoluteHTTP(postLogout) {
+		return nil, fmt.Errorf("finagora: post-logout redirect URL %q is not an absolute http(s) URL", postLogout)
+	}
+	client := opts.HTTPClient
+	if client == nil {
+		client = &http.Client{Timeout: 10 * time.Second}
+	}
+	return &relyingParty{
+		issuer: opts.Issuer, clientID: opts.ClientID, clientSecret: opts.ClientSecret,
+		redirectURL: opts.RedirectURL, postLogoutURL: postLogout, client: client, now: now,
+	}, nil
+}
+
+func absoluteHTTP(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && u.User == nil
 }
 
 func loadCatalog() (*i18n.Catalog, error) {

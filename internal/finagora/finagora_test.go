@@ -310,14 +310,29 @@ func TestBadRequests(t *testing.T) {
 	}
 }
 
+// TestLoginPlaceholder: without an issuer, /login says log-in is not
+// configured, and the pages behind log-in lead there.
 func TestLoginPlaceholder(t *testing.T) {
 	h := newHandler(t)
 	req := httptest.NewRequest(http.MethodGet, "/login?lang=nl", nil)
 	rec := do(h, req)
-	wantContains(t, "login", rec.Body.String(), "single sign-on", "Sesame", "Terug naar de startpagina")
+	wantContains(t, "login", rec.Body.String(), "single sign-on", "Sesame", "niet ingesteld", "Terug naar de startpagina")
 	home := do(h, httptest.NewRequest(http.MethodGet, "/", nil)).Body.String()
-	if n := strings.Count(home, `href="/login"`); n != 3 {
-		t.Errorf("home page: %d links to /login, want 3 (log in, full simulation, subscribe)", n)
+	for _, link := range []string{`href="/login"`, `href="/simulation/complete"`, `href="/subscription"`} {
+		if n := strings.Count(home, link); n != 1 {
+			t.Errorf("home page: %d %s, want 1 (log in, full simulation, subscribe)", n, link)
+		}
+	}
+	for _, path := range []string{"/espace", "/simulation/complete", "/subscription"} {
+		rec := do(h, httptest.NewRequest(http.MethodGet, path, nil))
+		if loc := rec.Header().Get("Location"); rec.Code != http.StatusSeeOther || loc != "/login?next="+url.QueryEscape(path) {
+			t.Errorf("%s: %d → %q, want a redirect to the log-in", path, rec.Code, loc)
+		}
+	}
+	for _, path := range []string{"/callback?code=x&state=y", "/nowhere"} {
+		if rec := do(h, httptest.NewRequest(http.MethodGet, path, nil)); rec.Code != http.StatusNotFound {
+			t.Errorf("%s without single sign-on: %d, want 404", path, rec.Code)
+		}
 	}
 }
 
@@ -402,7 +417,7 @@ func TestCatalogKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Keys written as literals in the code.
-	goKey := regexp.MustCompile(`"((?:layout|home|sim|tariff|promo|result|unit|login|errorpage|error)\.[a-z0-9_.]+)"`)
+	goKey := regexp.MustCompile(`"((?:layout|home|sim|tariff|promo|result|unit|login|errorpage|error|account|feature)\.[a-z0-9_.]+)"`)
 	files, _ := filepath.Glob("*.go")
 	for _, f := range files {
 		if strings.HasSuffix(f, "_test.go") {
@@ -423,6 +438,11 @@ func TestCatalogKeys(t *testing.T) {
 	for _, tr := range simulation.Tariffs {
 		used[tariffKey(tr, "label")] = true
 		used[tariffKey(tr, "meaning")] = true
+	}
+	for _, f := range features {
+		for _, part := range []string{"title", "text", "more"} {
+			used["feature."+f+"."+part] = true
+		}
 	}
 	for _, k := range errorKinds {
 		used["errorpage."+k+".title"] = true

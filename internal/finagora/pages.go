@@ -16,8 +16,14 @@ type basePage struct {
 	Langs []langLink
 	// PortalURL is the Sesame portal, shown on the log-in page once known.
 	PortalURL string
-	cat       *i18n.Catalog
+	// User is the person logged in; nil when anonymous.
+	User *viewer
+	cat  *i18n.Catalog
 }
+
+// viewer is what the header shows of the person logged in: the name, and
+// the logout form with the session's CSRF token.
+type viewer struct{ Name, CSRF string }
 
 // T translates key into the page's language.
 func (p basePage) T(key string) string { return p.cat.T(p.Lang, key, nil) }
@@ -32,10 +38,13 @@ type langLink struct {
 
 var langNames = map[i18n.Lang]string{i18n.FR: "Français", i18n.NL: "Nederlands", i18n.EN: "English"}
 
-func (s *server) base(l i18n.Lang, path, titleKey string) basePage {
+func (s *server) base(r *http.Request, l i18n.Lang, path, titleKey string) basePage {
 	p := basePage{Lang: l, Title: s.cat.T(l, titleKey, nil), cat: s.cat}
 	if s.portal != nil {
 		p.PortalURL = s.portal.String()
+	}
+	if cur := currentSession(r); cur != nil {
+		p.User = &viewer{Name: cur.displayName(), CSRF: cur.CSRF}
 	}
 	for _, o := range i18n.Supported {
 		p.Langs = append(p.Langs, langLink{
@@ -51,6 +60,8 @@ type homePage struct {
 	Form    formView
 	Summary []errorLink // the errors, in form order, linked to their fields
 	Result  *resultView
+	// LoggedOut: the portal has just sent the browser back after logout.
+	LoggedOut bool
 }
 
 type errorLink struct{ Target, Message string }
@@ -215,7 +226,8 @@ func (s *server) message(l i18n.Lang, p problem) string {
 func (s *server) handleHome(w http.ResponseWriter, r *http.Request) {
 	l := s.language(w, r)
 	form, _ := s.formView(l, newForm(), nil)
-	s.render(w, r, http.StatusOK, "home", homePage{basePage: s.base(l, "/", "home.title"), Form: form})
+	s.render(w, r, http.StatusOK, "home", homePage{basePage: s.base(r, l, "/", "home.title"), Form: form,
+		LoggedOut: s.loggedOut(w, r)})
 }
 
 // handleSimulation computes the quick simulation from the form and shows the
@@ -234,7 +246,7 @@ func (s *server) handleSimulation(w http.ResponseWriter, r *http.Request) {
 	}
 	f := fieldsFromForm(r.PostForm)
 	in, bad := f.input(s.basis, s.today())
-	page := homePage{basePage: s.base(l, "/", "home.title")}
+	page := homePage{basePage: s.base(r, l, "/", "home.title")}
 	page.Form, page.Summary = s.formView(l, f, bad)
 	if len(bad) > 0 {
 		s.render(w, r, http.StatusUnprocessableEntity, "home", page)
@@ -257,33 +269,36 @@ func (s *server) handleSimulationGet(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 
+// loginPage is what /login shows when no portal is configured for
+// single sign-on.
 type loginPage struct{ basePage }
-
-// handleLogin is where log-in, the full simulation and subscription lead
-// until they go through single sign-on with the portal.
-func (s *server) handleLogin(w http.ResponseWriter, r *http.Request) {
-	l := s.language(w, r)
-	s.render(w, r, http.StatusOK, "login", loginPage{s.base(l, "/login", "login.title")})
-}
 
 type errorPage struct {
 	basePage
 	Heading, Text string
+	Retry         string // where "try again" leads; empty: no such button
 }
 
 // errorPage renders a translated error page; kind names its texts
 // (errorpage.<kind>.title and .text).
 func (s *server) errorPage(w http.ResponseWriter, r *http.Request, l i18n.Lang, status int, kind string) {
+	s.errorPageRetry(w, r, l, status, kind, "")
+}
+
+// errorPageRetry is errorPage with a "try again" button leading to retry.
+func (s *server) errorPageRetry(w http.ResponseWriter, r *http.Request, l i18n.Lang, status int, kind, retry string) {
 	p := errorPage{
-		basePage: s.base(l, "/", "errorpage."+kind+".title"),
+		basePage: s.base(r, l, "/", "errorpage."+kind+".title"),
 		Heading:  s.cat.T(l, "errorpage."+kind+".title", nil),
 		Text:     s.cat.T(l, "errorpage."+kind+".text", nil),
+		Retry:    retry,
 	}
 	s.render(w, r, status, "error", p)
 }
 
 // errorKinds lists the kinds errorPage is called with, for the catalog test.
-var errorKinds = []string{"bad_request", "too_large", "forbidden", "not_found", "internal"}
+var errorKinds = []string{"bad_request", "too_large", "forbidden", "not_found", "internal",
+	"unavailable", "login_expired", "login_required", "access_denied", "login_failed"}
 
 func (s *server) handleNotFound(w http.ResponseWriter, r *http.Request) {
 	l := s.language(w, r)
