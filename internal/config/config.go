@@ -56,6 +56,7 @@ type Config struct {
 	Finagora Finagora         `yaml:"finagora"`
 	Sim      simulation.Basis `yaml:"simulation"`
 	Lockout  Lockout          `yaml:"lockout"`
+	OIDC     OIDC             `yaml:"oidc"`
 }
 
 // TOTP settings (RFC 6238).
@@ -215,6 +216,9 @@ func (c Config) Validate(strict bool) error {
 	}
 	if err := c.Sim.Validate(); err != nil {
 		bad("simulation: %v", err)
+	}
+	if err := c.OIDC.Validate(); err != nil {
+		bad("oidc: %v", err)
 	}
 	return errors.Join(errs...)
 }
