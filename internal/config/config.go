@@ -56,6 +56,7 @@ type Config struct {
 	Finagora Finagora         `yaml:"finagora"`
 	Sim      simulation.Basis `yaml:"simulation"`
 	Lockout  Lockout          `yaml:"lockout"`
+	OIDC     OIDC             `yaml:"oidc"`
 }
 
 // TOTP settings (RFC 6238).
@@ -252,6 +253,9 @@ func (c Config) Validate(strict bool) error {
 		bad("simulation: %v", err)
 	}
 	errs = append(errs, c.Finagora.validate(c.FinagoraCallbackURL())...)
+	if err := c.OIDC.Validate(); err != nil {
+		bad("oidc: %v", err)
+	}
 	return errors.Join(errs...)
 }
 

@@ -49,6 +49,7 @@ type Store interface {
 	AuditLog
 	Outbox
 	PasswordResets
+	OIDC
 
 	// InTx runs fn in one transaction: every change fn makes through tx is
 	// written, or none is. fn's error rolls back and is returned. Calling

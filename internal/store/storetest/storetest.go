@@ -43,6 +43,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Transactions", testTransactions},
 		{"PasswordResets", testPasswordResets},
 		{"PasswordResetUseRace", testPasswordResetUseRace},
+		{"OIDCKeys", testOIDCKeys},
+		{"OIDCAuthRequests", testOIDCAuthRequests},
+		{"OIDCRedeemRace", testOIDCRedeemRace},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })

@@ -1,0 +1,137 @@
+package oidc
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/rs/cors"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+)
+
+// corsOptions let browser applications call the token, userinfo and
+// discovery endpoints, without credentials (none of them uses cookies).
+var corsOptions = cors.Options{
+	AllowedHeaders:  []string{"Accept", "Accept-Language", "Authorization", "Content-Type"},
+	AllowedMethods:  []string{http.MethodGet, http.MethodHead, http.MethodPost},
+	AllowOriginFunc: func(string) bool { return true },
+}
+
+// wrap puts our rules in front of op's router: bodies capped, only our
+// routes, our discovery document, only the code and refresh_token grants,
+// only the query response mode, and iss on every authorization response.
+func (p *Provider) wrap(next http.Handler) http.Handler {
+	routes := map[string]bool{}
+	for _, r := range p.Routes() {
+		routes[r] = true
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !routes[r.URL.Path] {
+			http.NotFound(w, r)
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		ctx := context.WithValue(r.Context(), stateKey{}, &reqState{})
+		r = r.WithContext(ctx)
+		w.Header().Set("Cache-Control", "no-store")
+		switch r.URL.Path {
+		case pathDiscovery:
+			p.serveDiscovery(w, r)
+			return
+		case pathKeys:
+			w.Header().Set("Cache-Control", "public, max-age="+strconv.Itoa(int(jwksMaxAge.Seconds())))
+		case pathToken:
+			if err := r.ParseForm(); err != nil {
+				op.RequestError(w, r, oidc.ErrInvalidRequest().WithDescription("cannot parse the form"), nil)
+				return
+			}
+			switch gt := r.PostForm.Get("grant_type"); gt {
+			case string(oidc.GrantTypeCode), string(oidc.GrantTypeRefreshToken):
+			default:
+				op.RequestError(w, r, oidc.ErrUnsupportedGrantType().WithDescription("only authorization_code and refresh_token"), nil)
+				return
+			}
+		case pathAuthorize, pathCallback:
+			if err := r.ParseForm(); err != nil {
+				http.Error(w, "invalid request", http.StatusBadRequest)
+				return
+			}
+			// Authorization responses go in the query, where iss is added.
+			r.Form.Del("response_mode")
+			w = &issWriter{ResponseWriter: w, issuer: p.issuer}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// issWriter adds iss (RFC 9207) to every redirect that is an authorization
+// response, success or error: every redirect of the authorize endpoints
+// except the one to our login page.
+type issWriter struct {
+	http.ResponseWriter
+	issuer string
+}
+
+func (w *issWriter) WriteHeader(code int) {
+	if code == http.StatusFound || code == http.StatusSeeOther {
+		if loc := w.Header().Get("Location"); loc != "" && !strings.HasPrefix(loc, loginPath+"?") {
+			if u, err := url.Parse(loc); err == nil {
+				q := u.Query()
+				if q.Get("iss") == "" {
+					q.Set("iss", w.issuer)
+					u.RawQuery = q.Encode()
+					w.Header().Set("Location", u.String())
+				}
+			}
+		}
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// serveDiscovery is op's document corrected to what this provider does.
+func (p *Provider) serveDiscovery(w http.ResponseWriter, r *http.Request) {
+	ctx := op.ContextWithIssuer(r.Context(), p.issuer)
+	doc := op.CreateDiscoveryConfig(ctx, p.op, &storage{p})
+	b, err := json.Marshal(doc)
+	if err != nil {
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	for _, k := range []string{"device_authorization_endpoint", "check_session_iframe", "request_object_signing_alg_values_supported",
+		"token_endpoint_auth_signing_alg_values_supported", "introspection_endpoint_auth_signing_alg_values_supported",
+		"revocation_endpoint_auth_signing_alg_values_supported"} {
+		delete(m, k)
+	}
+	m["response_types_supported"] = []string{"code"}
+	m["response_modes_supported"] = []string{"query"}
+	m["grant_types_supported"] = []string{"authorization_code", "refresh_token"}
+	m["code_challenge_methods_supported"] = []string{"S256"}
+	m["token_endpoint_auth_methods_supported"] = []string{"client_secret_basic", "client_secret_post", "none"}
+	m["introspection_endpoint_auth_methods_supported"] = []string{"client_secret_basic", "client_secret_post"}
+	m["revocation_endpoint_auth_methods_supported"] = []string{"client_secret_basic", "client_secret_post", "none"}
+	m["authorization_response_iss_parameter_supported"] = true
+	m["prompt_values_supported"] = []string{"none", "login"}
+	m["acr_values_supported"] = []string{ACR}
+	m["request_parameter_supported"] = false
+	m["claims_parameter_supported"] = false
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(m); err != nil {
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "public, max-age=3600")
+	w.Write(buf.Bytes())
+}

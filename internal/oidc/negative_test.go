@@ -1,0 +1,287 @@
+package oidc
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	gooidc "github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+)
+
+// authURL builds an authorization URL by hand, for requests go-oidc would
+// not send.
+func (e *testEnv) authURL(params map[string]string) string {
+	q := url.Values{"response_type": {"code"}, "scope": {"openid email"}, "redirect_uri": {rpRedirect}, "state": {"st"}}
+	for k, v := range params {
+		if v == "" {
+			q.Del(k)
+		} else {
+			q.Set(k, v)
+		}
+	}
+	return e.issuer + pathAuthorize + "?" + q.Encode()
+}
+
+const challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM" // RFC 7636 appendix B
+
+func TestNegative(t *testing.T) {
+	e := newTestEnv(t, nil, nil, testClients(""))
+	e.login(t)
+	ctx := context.Background()
+	rs := e.rp(t, "rs", "RS256")
+	pub := e.rp(t, "pub", "RS256")
+
+	// frontError expects an error redirect with state and iss.
+	frontError := func(t *testing.T, u *url.URL, resp *http.Response, want string) {
+		t.Helper()
+		if u == nil {
+			t.Fatalf("no redirect (status %d), want error %s", resp.StatusCode, want)
+		}
+		q := u.Query()
+		if q.Get("error") != want || q.Get("state") != "st" || q.Get("iss") != e.issuer {
+			t.Errorf("redirect %s, want error=%s with state and iss", u, want)
+		}
+	}
+	// noRedirect expects a plain error page.
+	noRedirect := func(t *testing.T, u *url.URL, resp *http.Response) {
+		t.Helper()
+		if u != nil || resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("got redirect %v (status %d), want a 400 page", u, resp.StatusCode)
+		}
+	}
+	tests := []struct {
+		name string
+		run  func(t *testing.T)
+	}{
+		{"unknown client", func(t *testing.T) {
+			u, resp := e.authorize(t, e.authURL(map[string]string{"client_id": "nobody"}))
+			noRedirect(t, u, resp)
+		}},
+		{"redirect URI not registered", func(t *testing.T) {
+			u, resp := e.authorize(t, e.authURL(map[string]string{"client_id": "rs", "redirect_uri": "http://127.0.0.1:1/evil"}))
+			noRedirect(t, u, resp)
+		}},
+		{"public client without PKCE", func(t *testing.T) {
+			u, resp := e.authorize(t, e.authURL(map[string]string{"client_id": "pub"}))
+			frontError(t, u, resp, "invalid_request")
+		}},
+		{"plain PKCE", func(t *testing.T) {
+			u, resp := e.authorize(t, e.authURL(map[string]string{"client_id": "pub", "code_challenge": challenge, "code_challenge_method": "plain"}))
+			frontError(t, u, resp, "invalid_request")
+		}},
+		{"PKCE without method (plain by default)", func(t *testing.T) {
+			u, resp := e.authorize(t, e.authURL(map[string]string{"client_id": "rs", "code_challenge": challenge}))
+			frontError(t, u, resp, "invalid_request")
+		}},
+		{"implicit refused", func(t *testing.T) {
+			// op refuses implicit on an http redirect URI before looking at
+			// the response types: either way no token is issued.
+			u, resp := e.authorize(t, e.authURL(map[string]string{"client_id": "rs", "response_type": "id_token token", "nonce": "n"}))
+			if u != nil && u.Query().Get("error") == "" {
+				t.Errorf("implicit request answered %s", u)
+			} else if u == nil && resp.StatusCode != 400 {
+				t.Errorf("implicit request: status %d", resp.StatusCode)
+			}
+		}},
+		{"wrong verifier", func(t *testing.T) {
+			f := e.code(t, pub)
+			f.verifier = oauth2.GenerateVerifier()
+			if _, err := e.exchange(pub, f); !isOAuthError(err, "invalid_grant") {
+				t.Errorf("exchange with a wrong verifier: %v", err)
+			}
+		}},
+		{"verifier missing", func(t *testing.T) {
+			f := e.code(t, pub)
+			if _, err := pub.cfg.Exchange(ctx, f.code); !isOAuthError(err, "invalid_request") {
+				t.Errorf("exchange without verifier: %v", err)
+			}
+		}},
+		{"code reused revokes its tokens", func(t *testing.T) {
+			f := e.code(t, rs)
+			tok, err := e.exchange(rs, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.exchange(rs, f); !isOAuthError(err, "invalid_grant") {
+				t.Errorf("second exchange: %v", err)
+			}
+			if got := e.introspect(t, "rs", tok.AccessToken); got["active"] != false {
+				t.Errorf("access token from a reused code still active: %v", got)
+			}
+			if _, err := rs.cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); !isOAuthError(err, "invalid_grant") {
+				t.Errorf("refresh token from a reused code: %v", err)
+			}
+		}},
+		{"code expired", func(t *testing.T) {
+			f := e.code(t, rs)
+			e.offset.Add(int64(61 * time.Second))
+			defer e.offset.Add(-int64(61 * time.Second))
+			if _, err := e.exchange(rs, f); !isOAuthError(err, "invalid_grant") {
+				t.Errorf("expired code: %v", err)
+			}
+		}},
+		{"code redeemed by another client", func(t *testing.T) {
+			f := e.code(t, rs)
+			es := e.rp(t, "es", "ES256")
+			if _, err := e.exchange(es, f); !isOAuthError(err, "invalid_grant") {
+				t.Errorf("other client: %v", err)
+			}
+		}},
+		{"wrong client secret", func(t *testing.T) {
+			f := e.code(t, rs)
+			bad := *rs
+			bad.cfg.ClientSecret = "wrong"
+			if _, err := e.exchange(&bad, f); !isOAuthError(err, "invalid_client") {
+				t.Errorf("wrong secret: %v", err)
+			}
+			if _, err := e.exchange(rs, f); err != nil {
+				t.Errorf("the right secret after a wrong one: %v", err)
+			}
+		}},
+		{"refresh token reused revokes the family", func(t *testing.T) {
+			tok, err := e.exchange(rs, e.code(t, rs))
+			if err != nil {
+				t.Fatal(err)
+			}
+			tok2, err := rs.cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := rs.cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); !isOAuthError(err, "invalid_grant") {
+				t.Errorf("reused refresh token: %v", err)
+			}
+			if _, err := rs.cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: tok2.RefreshToken}).Token(); !isOAuthError(err, "invalid_grant") {
+				t.Errorf("successor of a reused refresh token: %v", err)
+			}
+			if got := e.introspect(t, "rs", tok2.AccessToken); got["active"] != false {
+				t.Errorf("access token of a revoked family: %v", got)
+			}
+		}},
+		{"refresh after the session was deleted", func(t *testing.T) {
+			e.login(t)
+			tok, err := e.exchange(rs, e.code(t, rs))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := e.st.DeleteSession(ctx, e.sessHash); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := rs.cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); !isOAuthError(err, "invalid_grant") {
+				t.Errorf("refresh without session: %v", err)
+			}
+			if got := e.introspect(t, "rs", tok.AccessToken); got["active"] != false {
+				t.Errorf("access token without session: %v", got)
+			}
+			e.login(t)
+		}},
+		{"account type not allowed", func(t *testing.T) {
+			u, resp := e.authorize(t, e.authURL(map[string]string{"client_id": "clients-only", "code_challenge": challenge, "code_challenge_method": "S256"}))
+			if u != nil || resp.StatusCode != http.StatusForbidden {
+				t.Errorf("login of a tiers account for a clients-only app: %v %d", u, resp.StatusCode)
+			}
+		}},
+		{"prompt=none denied", func(t *testing.T) {
+			e.denyNext.Store(true)
+			defer e.denyNext.Store(false)
+			u, resp := e.authorize(t, e.authURL(map[string]string{"client_id": "rs", "prompt": "none"}))
+			frontError(t, u, resp, "login_required")
+		}},
+		{"unsupported grant", func(t *testing.T) {
+			code, m := e.post(t, pathToken, "rs", url.Values{"grant_type": {"password"}, "username": {"a"}, "password": {"b"}})
+			if code != 400 || m["error"] != "unsupported_grant_type" {
+				t.Errorf("password grant: %d %v", code, m)
+			}
+		}},
+		{"introspection needs client authentication", func(t *testing.T) {
+			tok, err := e.exchange(rs, e.code(t, rs))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if code, _ := e.post(t, pathIntrospect, "", url.Values{"token": {tok.AccessToken}}); code != http.StatusUnauthorized {
+				t.Errorf("anonymous introspection: %d", code)
+			}
+			if got := e.introspect(t, "es", tok.AccessToken); got["active"] != false {
+				t.Errorf("another client introspected the token: %v", got)
+			}
+		}},
+		{"end session with hint ends the Sesame session", func(t *testing.T) {
+			e.login(t)
+			tok, err := e.exchange(rs, e.code(t, rs))
+			if err != nil {
+				t.Fatal(err)
+			}
+			q := url.Values{"id_token_hint": {tok.Extra("id_token").(string)}, "post_logout_redirect_uri": {"http://127.0.0.1:1/bye"}, "state": {"xyz"}}
+			u, resp := e.authorize(t, e.issuer+pathEndSession+"?"+q.Encode())
+			if u == nil || u.Path != "/bye" || u.Query().Get("state") != "xyz" {
+				t.Fatalf("end session: %v %d", u, resp.StatusCode)
+			}
+			if _, err := e.st.GetSession(ctx, e.sessHash); err == nil {
+				t.Error("the Sesame session survived the logout")
+			}
+			e.login(t)
+		}},
+		{"end session with a bad hint or URI", func(t *testing.T) {
+			q := url.Values{"id_token_hint": {"not.a.token"}, "post_logout_redirect_uri": {"http://127.0.0.1:1/bye"}}
+			if u, resp := e.authorize(t, e.issuer+pathEndSession+"?"+q.Encode()); u != nil || resp.StatusCode != 400 {
+				t.Errorf("bad hint: %v %d", u, resp.StatusCode)
+			}
+			q = url.Values{"client_id": {"rs"}, "post_logout_redirect_uri": {"https://evil.example/"}}
+			if u, resp := e.authorize(t, e.issuer+pathEndSession+"?"+q.Encode()); u != nil || resp.StatusCode != 400 {
+				t.Errorf("unregistered post-logout URI: %v %d", u, resp.StatusCode)
+			}
+			if _, err := e.st.GetSession(ctx, e.sessHash); err != nil {
+				t.Errorf("session ended without a hint: %v", err)
+			}
+		}},
+		{"Request, Complete and Deny on unknown requests", func(t *testing.T) {
+			if _, err := e.p.Request(ctx, "nope"); !errors.Is(err, ErrUnknownRequest) {
+				t.Errorf("Request: %v", err)
+			}
+			if _, err := e.p.Complete(ctx, "nope", e.acct.ID, e.sessHash, e.now(), nil); !errors.Is(err, ErrUnknownRequest) {
+				t.Errorf("Complete: %v", err)
+			}
+			if _, err := e.p.Deny(ctx, "nope", "access_denied", ""); !errors.Is(err, ErrUnknownRequest) {
+				t.Errorf("Deny: %v", err)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, tt.run)
+	}
+}
+
+func isOAuthError(err error, code string) bool {
+	var re *oauth2.RetrieveError
+	return errors.As(err, &re) && re.ErrorCode == code
+}
+
+func TestRequestForLoginPage(t *testing.T) {
+	e := newTestEnv(t, nil, nil, testClients(""))
+	ctx := context.Background()
+	var id string
+	u := e.authURL(map[string]string{"client_id": "clients-only", "login_hint": "jan@example.be", "ui_locales": "nl fr", "prompt": "login", "max_age": "60"})
+	resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc, _ := url.Parse(resp.Header.Get("Location"))
+	if loc.Path != "/login" {
+		t.Fatalf("redirected to %s, want /login", loc)
+	}
+	id = loc.Query().Get("authz")
+	r, err := e.p.Request(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.ClientName != "Clients only" || r.LoginHint != "jan@example.be" || strings.Join(r.UILocales, " ") != "nl fr" ||
+		strings.Join(r.Prompt, " ") != "login" || r.MaxAge == nil || *r.MaxAge != 0 || len(r.AccountTypes) != 1 {
+		t.Errorf("Request = %+v", r)
+	}
+	_ = gooidc.ScopeOpenID
+}
