@@ -17,7 +17,9 @@ import (
 	"sesame/internal/config"
 	"sesame/internal/i18n"
 	"sesame/internal/mail"
+	"sesame/internal/oidc"
 	"sesame/internal/passhash"
+	"sesame/internal/sso"
 	"sesame/internal/store"
 	"sesame/internal/store/sqldb"
 	"sesame/internal/web"
@@ -70,6 +72,7 @@ type app struct {
 	store  store.Store
 	auth   *auth.Service
 	worker *mail.Worker
+	oidc   *oidc.Provider // nil until site
 }
 
 func openStore(ctx context.Context, c config.Config) (store.Store, error) {
@@ -118,18 +121,36 @@ func (a *app) startMail(ctx context.Context, wg *sync.WaitGroup, sender mail.Sen
 	wg.Go(func() { a.worker.Run(ctx) })
 }
 
-// portal builds the portal's handler.
-func (a *app) portal() (*web.Server, error) {
+// site builds what the portal's listener serves: the pages and, on the same
+// origin, the OpenID Connect provider, whose back-channel logout worker it
+// starts. It returns the pages too, for their metrics.
+func (a *app) site(ctx context.Context, wg *sync.WaitGroup) (*web.Server, http.Handler, error) {
+	p, err := a.provider(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	a.oidc = p
+	wg.Go(func() { p.Run(ctx, 0) })
+	portal, err := a.portal(sso.Authorizations(p))
+	if err != nil {
+		return nil, nil, err
+	}
+	return portal, sso.Handler(portal, p), nil
+}
+
+// portal builds the portal's pages.
+func (a *app) portal(authz web.Authorizations) (*web.Server, error) {
 	lang, _ := i18n.Parse(a.cfg.DefaultLang)
 	return web.New(web.Options{
-		Auth:        a.auth,
-		Sessions:    auth.SessionPolicy{Idle: a.cfg.Sessions.Idle, Absolute: a.cfg.Sessions.Absolute},
-		DefaultLang: lang,
-		AppName:     a.cfg.AppName,
-		AppURL:      a.cfg.AppURL,
-		TrustProxy:  a.cfg.TrustProxy,
-		Log:         a.log,
-		Passwords:   web.PasswordOptions{PublicURL: a.cfg.PublicURL, InternalResetURL: a.cfg.InternalResetURL},
+		Authorizations: authz,
+		Auth:           a.auth,
+		Sessions:       auth.SessionPolicy{Idle: a.cfg.Sessions.Idle, Absolute: a.cfg.Sessions.Absolute},
+		DefaultLang:    lang,
+		AppName:        a.cfg.AppName,
+		AppURL:         a.cfg.AppURL,
+		TrustProxy:     a.cfg.TrustProxy,
+		Log:            a.log,
+		Passwords:      web.PasswordOptions{PublicURL: a.cfg.PublicURL, InternalResetURL: a.cfg.InternalResetURL},
 	})
 }
 
@@ -148,6 +169,13 @@ func (a *app) sweep(ctx context.Context) {
 		}
 		if _, err := (&auth.Passwords{Service: a.auth}).PurgePasswordResets(ctx); err != nil && ctx.Err() == nil {
 			a.log.Warn("sweeping password-reset links", "err", err)
+		}
+		if a.oidc != nil {
+			// Spent codes are kept ten minutes, so a code replayed soon after is
+			// still recognised and its tokens revoked.
+			if _, err := a.store.DeleteOIDCBefore(ctx, now.Add(-10*time.Minute)); err != nil && ctx.Err() == nil {
+				a.log.Warn("sweeping OpenID Connect codes and tokens", "err", err)
+			}
 		}
 		// The longest window in use is an hour (password-reset requests).
 		if _, err := a.store.DeleteAddressFailuresBefore(ctx, now.Add(-24*time.Hour)); err != nil && ctx.Err() == nil {

@@ -72,9 +72,11 @@ func cmdDemo(ctx context.Context, e env, args []string) error {
 	c.PublicURL = "http://" + hostPort(portalLn.Addr(), *addr)
 	c.AppURL = "http://" + hostPort(finagoraLn.Addr(), *finagoraAddr)
 	c.SMTP = config.SMTP{Host: "127.0.0.1", TLS: "none", From: "no-reply@sesame.example", FromName: "Sesame"}
-	// Finagora's log-in stays off unless SESAME_FINAGORA_ISSUER and its
-	// client settings name a provider that knows Finagora.
-	c.Finagora.SSOFromEnv(e.getenv)
+	// Finagora logs in through the portal: registered as its client, with a
+	// secret kept in the data folder.
+	if err := registerFinagora(&c, *data); err != nil {
+		return err
+	}
 	if err := c.Validate(false); err != nil {
 		return err
 	}
@@ -104,11 +106,11 @@ func cmdDemo(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	a.startMail(ctx, &wg, sender)
-	portal, err := a.portal()
+	_, site, err := a.site(ctx, &wg)
 	if err != nil {
 		return err
 	}
-	serveHTTP(ctx, &wg, portalLn, portal, log)
+	serveHTTP(ctx, &wg, portalLn, site, log)
 	if err := startFinagora(ctx, &wg, c, finagoraLn.Addr().String(), log, e); err != nil {
 		return err
 	}
@@ -124,7 +126,8 @@ func cmdDemo(ctx context.Context, e env, args []string) error {
   Portal (Sesame):   %s
   Finagora:          %s
   Demo inbox:        http://%s   (every e-mail the portal sends)
-  Data folder:       %s   (sesame.db, and secret.key: the key that seals TOTP secrets; kept between runs)
+  Data folder:       %s   (sesame.db; secret.key, the key that seals TOTP secrets and signing keys;
+                     finagora.secret, Finagora's client secret at the portal; kept between runs)
 
 Demo accounts (password for all: %s)%s:
 `, c.PublicURL, c.AppURL, hostPort(mailLn.Addr(), *mailAddr), absPath(*data), demoPassword, created)

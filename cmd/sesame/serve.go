@@ -59,7 +59,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	} else {
 		log.Warn("no SMTP server configured: e-mails wait in the outbox until one is")
 	}
-	portal, err := a.portal()
+	portal, site, err := a.site(ctx, &wg)
 	if err != nil {
 		return err
 	}
@@ -67,7 +67,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	serveHTTP(ctx, &wg, ln, portal, log)
+	serveHTTP(ctx, &wg, ln, site, log)
 	log.Info("portal listening", "addr", ln.Addr().String(), "public_url", c.PublicURL)
 	if c.MetricsAddr != "" {
 		mln, err := listen(c.MetricsAddr)

@@ -47,8 +47,15 @@ type Authorization struct {
 	MaxAge     *time.Duration // nil: any session will do
 }
 
-// ErrNoAuthorization: the authorization id is unknown, expired or done.
-var ErrNoAuthorization = errors.New("web: no such pending authorization")
+// Outcomes of Authorizations' methods.
+var (
+	// ErrNoAuthorization: the authorization id is unknown, expired or done.
+	ErrNoAuthorization = errors.New("web: no such pending authorization")
+	// ErrLoginRequired: the session cannot complete this authorization
+	// (older than max_age, before prompt=login, an account type it does not
+	// accept): the person logs in again.
+	ErrLoginRequired = errors.New("web: a fresh login is required")
+)
 
 // authzCookie remembers the pending authorization while the person goes
 // through the wizard or the TOTP reset, so their last page leads back to it.
@@ -131,7 +138,11 @@ func (s *Server) singleSignOn(w http.ResponseWriter, r *http.Request, a *Authori
 		return false, err
 	}
 	if usable {
-		return true, s.complete(w, r, a, acct, ss)
+		err := s.complete(w, r, a, acct, ss)
+		if errors.Is(err, ErrLoginRequired) {
+			return false, nil // the provider's rules are stricter: show the form
+		}
+		return true, err
 	}
 	if slices.Contains(a.Prompt, "none") {
 		to, err := s.opts.Authorizations.Deny(r.Context(), a.ID, "login_required", "no usable session")
@@ -148,7 +159,9 @@ func (s *Server) singleSignOn(w http.ResponseWriter, r *http.Request, a *Authori
 // complete hands the logged-in account back to the application.
 func (s *Server) complete(w http.ResponseWriter, r *http.Request, a *Authorization, acct account.Account, ss store.Session) error {
 	to, err := s.opts.Authorizations.Complete(r.Context(), a.ID, acct.ID, ss.IDHash, ss.Created, ss.AMR)
-	if err != nil {
+	if errors.Is(err, ErrLoginRequired) {
+		return err
+	} else if err != nil {
 		return expiredAuthorization(err)
 	}
 	setCookie(w, authzCookie, "", 0)

@@ -251,7 +251,7 @@ type Base struct {
 	Account  *account.Account
 	Office   string
 	Pending  *Authorization // the application's login this page leads back to, if any
-	Messages []string // notices shown at the top of the page
+	Messages []string       // notices shown at the top of the page
 	cat      *i18n.Catalog
 }
 
