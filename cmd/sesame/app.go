@@ -125,6 +125,9 @@ func (a *app) startMail(ctx context.Context, wg *sync.WaitGroup, sender mail.Sen
 // origin, the OpenID Connect provider, whose back-channel logout worker it
 // starts. It returns the pages too, for their metrics.
 func (a *app) site(ctx context.Context, wg *sync.WaitGroup) (*web.Server, http.Handler, error) {
+	// The provider's library logs through slog's default logger only: make
+	// it ours, so its lines have our format and level.
+	slog.SetDefault(a.log)
 	p, err := a.provider(ctx)
 	if err != nil {
 		return nil, nil, err
