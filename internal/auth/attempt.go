@@ -84,6 +84,24 @@ func (s *Service) reserveAddress(ctx context.Context, addr, action, subject stri
 	return at, nil
 }
 
+// reserve takes one attempt from addr's budget and then from account a's,
+// for a factor of a known account (the security answer, a step-up code):
+// ErrAddressThrottled, or ErrCredentials (audited, after a pause) when the
+// account has no attempt left.
+func (s *Service) reserve(ctx context.Context, a account.Account, addr, action string) (*attempt, error) {
+	at, err := s.reserveAddress(ctx, addr, action, a.Identifier)
+	if err != nil {
+		return nil, err
+	}
+	if err := at.reserveAccount(ctx, a.ID); errors.Is(err, errNoBudget) {
+		return nil, at.refused(ctx, a)
+	} else if err != nil {
+		at.release()
+		return nil, err
+	}
+	return at, nil
+}
+
 // reserveAccount reserves one attempt from the account's budget: under its
 // row lock, unless it is locked or disabled (errNoBudget), the attempt is
 // counted as a failure and the lock that failure earns is set.

@@ -130,14 +130,8 @@ func (s *Service) AnswerQuestion(ctx context.Context, token, answer, addr string
 	if err := checkAnswer(answer); err != nil {
 		return err
 	}
-	at, err := s.reserveAddress(ctx, addr, ActionQuestionAnswer, a.Identifier)
+	at, err := s.reserve(ctx, a, addr, ActionQuestionAnswer)
 	if err != nil {
-		return err
-	}
-	if err := at.reserveAccount(ctx, a.ID); errors.Is(err, errNoBudget) {
-		return at.refused(ctx, a)
-	} else if err != nil {
-		at.release()
 		return err
 	}
 	ok, _, err := s.Hasher.Verify(ctx, a.AnswerHash, passhash.NormalizeAnswer(answer))

@@ -22,16 +22,24 @@ func (s *Service) Login(ctx context.Context, c Credentials) (account.Account, er
 	if err != nil {
 		return account.Account{}, err
 	}
+	return s.checkLoginCode(at, a, c.Code)
+}
+
+// checkLoginCode is a login's second factor, once the password of a was
+// right: the code checked and consumed, the attempt settled, the success
+// audited, in one transaction.
+func (s *Service) checkLoginCode(at *attempt, a account.Account, code string) (account.Account, error) {
 	ok := false
-	err = s.Store.InTx(at.ctx, func(tx store.Store) error {
-		if ok, err = s.verifyCode(at.ctx, tx, a, c.Code); err != nil || !ok {
+	err := s.Store.InTx(at.ctx, func(tx store.Store) error {
+		var err error
+		if ok, err = s.verifyCode(at.ctx, tx, a, code); err != nil || !ok {
 			return err
 		}
 		if a, err = at.succeeded(tx, true); err != nil {
 			return err
 		}
 		return tx.AppendAudit(at.ctx, store.AuditEvent{Time: s.now(), ActorID: a.ID, Actor: a.Identifier, SubjectID: a.ID, Subject: a.Identifier,
-			OfficeID: a.OfficeID, Action: ActionLogin, Outcome: OutcomeSuccess, Addr: c.Addr})
+			OfficeID: a.OfficeID, Action: ActionLogin, Outcome: OutcomeSuccess, Addr: at.addr})
 	})
 	return a, s.settle(at, ok, err, "wrong or reused code", "no authenticator linked: sent to initialisation")
 }
@@ -179,14 +187,8 @@ func (s *Service) StepUp(ctx context.Context, accountID int64, sessionHash []byt
 	if err != nil {
 		return err
 	}
-	at, err := s.reserveAddress(ctx, addr, action, a.Identifier)
+	at, err := s.reserve(ctx, a, addr, action)
 	if err != nil {
-		return err
-	}
-	if err := at.reserveAccount(ctx, a.ID); errors.Is(err, errNoBudget) {
-		return at.refused(ctx, a)
-	} else if err != nil {
-		at.release()
 		return err
 	}
 	ctx, now, ok := at.ctx, s.now(), false
@@ -309,19 +311,6 @@ func (s *Service) LoginAny(ctx context.Context, c Credentials, types []account.T
 		}
 	}
 	// The match's attempt takes over the address reservation.
-	at := match.at
-	at.addrTaken, first.addrTaken = true, false
-	a := match.a
-	ok := false
-	err = s.Store.InTx(at.ctx, func(tx store.Store) error {
-		if ok, err = s.verifyCode(at.ctx, tx, a, c.Code); err != nil || !ok {
-			return err
-		}
-		if a, err = at.succeeded(tx, true); err != nil {
-			return err
-		}
-		return tx.AppendAudit(at.ctx, store.AuditEvent{Time: s.now(), ActorID: a.ID, Actor: a.Identifier, SubjectID: a.ID, Subject: a.Identifier,
-			OfficeID: a.OfficeID, Action: ActionLogin, Outcome: OutcomeSuccess, Addr: c.Addr})
-	})
-	return a, s.settle(at, ok, err, "wrong or reused code", "no authenticator linked: sent to initialisation")
+	match.at.addrTaken, first.addrTaken = true, false
+	return s.checkLoginCode(match.at, match.a, c.Code)
 }
