@@ -16,7 +16,7 @@ func (s *server) routes() http.Handler {
 	mux.HandleFunc("GET /simulation", s.handleSimulationGet)
 	mux.HandleFunc("POST /api/simulation", s.handleAPISimulation)
 	mux.HandleFunc("GET /login", s.handleLogin)
-	mux.Handle("GET /static/", s.handleStatic())
+	mux.HandleFunc("GET /static/", s.handleStatic)
 	mux.HandleFunc("/", s.handleNotFound)
 
 	cop := http.NewCrossOriginProtection()
