@@ -23,13 +23,9 @@ const maxStaticPath = 128
 // bare 500, because fs.Sub's "invalid name" error is not fs.ErrNotExist.
 func (s *Server) handleStatic(files fs.FS) func(w http.ResponseWriter, r *http.Request) error {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		name, ok := staticName(files, r.URL.EscapedPath())
+		name, b, ok := readStatic(files, r.URL.EscapedPath())
 		if !ok {
 			return &Error{Status: http.StatusNotFound, Key: "error.not_found"}
-		}
-		b, err := fs.ReadFile(files, name)
-		if err != nil {
-			return err
 		}
 		// Embedded files have no modification time: no Last-Modified.
 		http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(b))
@@ -37,12 +33,12 @@ func (s *Server) handleStatic(files fs.FS) func(w http.ResponseWriter, r *http.R
 	}
 }
 
-// staticName returns the name in files of the regular file that
-// escapedPath (the request's path as sent, /static/ included) names.
-func staticName(files fs.FS, escapedPath string) (string, bool) {
+// readStatic returns the name and content of the regular file in files
+// that escapedPath (the request's path as sent, /static/ included) names.
+func readStatic(files fs.FS, escapedPath string) (string, []byte, bool) {
 	rest, ok := strings.CutPrefix(escapedPath, "/static/")
 	if !ok || len(rest) > maxStaticPath {
-		return "", false
+		return "", nil, false
 	}
 	segs := strings.Split(rest, "/")
 	for i, seg := range segs {
@@ -52,7 +48,7 @@ func staticName(files fs.FS, escapedPath string) (string, bool) {
 		if err != nil || !utf8.ValidString(u) || strings.ContainsFunc(u, func(c rune) bool {
 			return c == '/' || c == '\\' || unicode.IsControl(c)
 		}) {
-			return "", false
+			return "", nil, false
 		}
 		segs[i] = u
 	}
@@ -60,11 +56,15 @@ func staticName(files fs.FS, escapedPath string) (string, bool) {
 	// ValidPath refuses empty, "." and ".." elements; "." alone is the
 	// folder, which Stat then shows is no regular file.
 	if !fs.ValidPath(name) {
-		return "", false
+		return "", nil, false
 	}
 	info, err := fs.Stat(files, name)
 	if err != nil || !info.Mode().IsRegular() {
-		return "", false
+		return "", nil, false
 	}
-	return name, true
+	b, err := fs.ReadFile(files, name)
+	if err != nil {
+		return "", nil, false
+	}
+	return name, b, true
 }
