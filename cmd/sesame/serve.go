@@ -91,7 +91,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 
 func startFinagora(ctx context.Context, wg *sync.WaitGroup, c config.Config, addr string, log *slog.Logger, e env) error {
 	lang, _ := i18n.Parse(c.DefaultLang)
-	h, err := finagora.New(finagora.Options{Basis: c.Sim, DefaultLang: lang, PortalURL: c.PublicURL, Logger: log})
+	h, err := finagora.New(finagora.Options{Basis: c.Sim, DefaultLang: lang, PortalURL: c.PublicURL, Logger: log, TrustProxy: c.TrustProxy})
 	if err != nil {
 		return err
 	}

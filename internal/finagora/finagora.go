@@ -45,6 +45,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock the simulation date comes from; nil means time.Now.
 	Now func() time.Time
+	// TrustProxy takes https from X-Forwarded-Proto (HSTS, Secure cookies):
+	// only behind a proxy that sets it and terminates TLS.
+	TrustProxy bool
 }
 
 var (
@@ -69,6 +72,8 @@ type server struct {
 	cat    *i18n.Catalog
 	pages  map[string]*template.Template
 	static fs.FS
+	// trustProxy: see Options.TrustProxy.
+	trustProxy bool
 }
 
 // New checks the options, loads the templates and translations, and returns
@@ -78,7 +83,7 @@ func New(opts Options) (http.Handler, error) {
 	if err := opts.Basis.Validate(); err != nil {
 		return nil, fmt.Errorf("finagora: %w", err)
 	}
-	s := &server{basis: opts.Basis, lang: opts.DefaultLang, log: opts.Logger, now: opts.Now}
+	s := &server{basis: opts.Basis, lang: opts.DefaultLang, log: opts.Logger, now: opts.Now, trustProxy: opts.TrustProxy}
 	if s.lang == "" {
 		s.lang = i18n.FR
 	}
@@ -148,7 +153,7 @@ func (s *server) language(w http.ResponseWriter, r *http.Request) i18n.Lang {
 	if l, ok := i18n.Parse(r.URL.Query().Get("lang")); ok {
 		http.SetCookie(w, &http.Cookie{
 			Name: i18n.CookieName, Value: string(l), Path: "/", MaxAge: 365 * 24 * 3600,
-			HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode,
+			HttpOnly: true, Secure: overHTTPS(r, s.trustProxy), SameSite: http.SameSiteLaxMode,
 		})
 		return l
 	}

@@ -21,5 +21,5 @@ func (s *server) routes() http.Handler {
 
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(s.handleCrossOrigin))
-	return securityHeaders(cop.Handler(mux))
+	return securityHeaders(cop.Handler(mux), s.trustProxy)
 }
