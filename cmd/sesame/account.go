@@ -56,6 +56,20 @@ func openApp(ctx context.Context, e env, cf *configFlags) (*app, error) {
 	return newApp(ctx, c, log)
 }
 
+// identifierError says in a sentence why account.CheckNewIdentifier refused
+// the identifier of a new account.
+func identifierError(err error) error {
+	switch {
+	case errors.Is(err, account.ErrIdentifierInvisible):
+		return errors.New("--identifier contains an invisible character or a space (a zero-width space or a text-direction mark, for instance): type it by hand instead of pasting it")
+	case errors.Is(err, account.ErrIdentifierCharacter):
+		return errors.New("--identifier contains a character that is not allowed (a symbol, an emoji or a full-width letter, for instance): type it with ordinary letters")
+	case errors.Is(err, account.ErrIdentifierMixedScript):
+		return errors.New("--identifier mixes letters from different alphabets (a Cyrillic letter among Latin ones, for instance), so it could pass for another address")
+	}
+	return errors.New("--identifier must be an e-mail address")
+}
+
 func cmdAccountCreate(ctx context.Context, e env, args []string) error {
 	var cf configFlags
 	fs := cf.flagSet(e, "account create")
@@ -73,9 +87,9 @@ func cmdAccountCreate(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	id, err := account.NormalizeIdentifier(*identifier)
+	id, err := account.CheckNewIdentifier(*identifier)
 	if err != nil {
-		return errors.New("--identifier must be an e-mail address")
+		return identifierError(err)
 	}
 	r, ok := account.ParseRole(*role)
 	if !ok || (r == account.RoleOfficeAdmin && t != account.Tiers) || (r == account.RoleSupport && t != account.Group) {

@@ -174,7 +174,13 @@ func seedDemo(ctx context.Context, a *app) (string, error) {
 		offices[d.office] = o.ID
 	}
 	for _, d := range demoAccounts {
-		acc := account.Account{Type: d.typ, Identifier: d.identifier, Name: d.name, OfficeID: offices[d.office], Role: d.role,
+		// The same rule as every other way of creating an account, so the
+		// demo never shows an identifier the console would refuse.
+		id, err := account.CheckNewIdentifier(d.identifier)
+		if err != nil {
+			return "", fmt.Errorf("demo account %q: %w", d.identifier, err)
+		}
+		acc := account.Account{Type: d.typ, Identifier: id, Name: d.name, OfficeID: offices[d.office], Role: d.role,
 			Lang: d.lang, PasswordHash: hash, Created: now}
 		switch err := a.store.CreateAccount(ctx, &acc); {
 		case err == nil:

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -12,6 +13,10 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"sesame/internal/account"
+	"sesame/internal/store"
+	"sesame/internal/store/sqldb"
 )
 
 // syncBuffer is a buffer the command writes to while the test reads it.
@@ -148,6 +153,50 @@ func TestAccountCreate(t *testing.T) {
 			t.Errorf("%v: error %v, want one containing %q", tt.args, err, tt.wantErr)
 		case tt.wantErr == "" && !strings.Contains(out.String(), "created tiers account new@example.be"):
 			t.Errorf("%v: output %q", tt.args, out.String())
+		}
+	}
+}
+
+// TestAccountCreateIdentifiers: account create refuses look-alike
+// identifiers with a sentence and creates nothing, and accepts an address
+// written wholly in another script.
+func TestAccountCreateIdentifiers(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	ctx := context.Background()
+	create := func(identifier string) (string, error) {
+		var out, errOut bytes.Buffer
+		err := run(ctx, []string{"account", "create", "--data", data, "--type", "client", "--identifier", identifier, "--operator", "ops"},
+			noEnv, strings.NewReader("a long enough password\n"), &out, &errOut)
+		return out.String(), err
+	}
+	if out, err := create("\u0418\u0432\u0430\u043d@\u043f\u0440\u0438\u043c\u0435\u0440.\u0440\u0444"); err != nil || !strings.Contains(out, "created client account иван@пример.рф") {
+		t.Fatalf("all-Cyrillic address: %q, %v", out, err)
+	}
+	refused := []struct{ identifier, wantErr string }{
+		{"not an address", "--identifier must be an e-mail address"},
+		{"pay\u200bpal@example.be", "--identifier contains an invisible character"},
+		{"jan\u202eeb.elpmaxe@example.be", "--identifier contains an invisible character"},
+		{"\uff50aypal@example.be", "--identifier contains a character that is not allowed"},
+		{"p\u0430ypal@example.be", "--identifier mixes letters from different alphabets"},
+		{"pay\u03bfpal@example.be", "--identifier mixes letters from different alphabets"},
+	}
+	for _, tt := range refused {
+		if _, err := create(tt.identifier); err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+			t.Errorf("%+q: error %v, want one containing %q", tt.identifier, err, tt.wantErr)
+		}
+	}
+	st, err := sqldb.OpenSQLite(ctx, filepath.Join(data, "sesame.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for _, tt := range refused[1:] { // the first is no address at all
+		id, err := account.NormalizeIdentifier(tt.identifier)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.FindAccount(ctx, account.Client, id); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("%+q: an account was created (%v)", tt.identifier, err)
 		}
 	}
 }

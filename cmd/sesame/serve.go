@@ -97,7 +97,7 @@ func startFinagora(ctx context.Context, wg *sync.WaitGroup, c config.Config, add
 	// finagora.BackchannelLogoutPath. Without an issuer, log-in stays off.
 	h, err := finagora.New(finagora.Options{Basis: c.Sim, DefaultLang: lang, PortalURL: c.PublicURL, Logger: log,
 		Issuer: c.Finagora.Issuer, ClientID: c.Finagora.ClientID, ClientSecret: c.Finagora.ClientSecret,
-		RedirectURL: c.FinagoraCallbackURL()})
+		RedirectURL: c.FinagoraCallbackURL(), TrustProxy: c.TrustProxy})
 	if err != nil {
 		return err
 	}

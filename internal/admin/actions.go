@@ -243,15 +243,28 @@ func (s *Service) CreateAccount(ctx context.Context, actor Actor, n NewAccount) 
 	return a, nil
 }
 
+// identifierKey is the message for an identifier CheckNewIdentifier refused.
+func identifierKey(err error) string {
+	switch {
+	case errors.Is(err, account.ErrIdentifierInvisible):
+		return "admin.error.identifier_invisible"
+	case errors.Is(err, account.ErrIdentifierCharacter):
+		return "admin.error.identifier_character"
+	case errors.Is(err, account.ErrIdentifierMixedScript):
+		return "admin.error.identifier_mixed_script"
+	}
+	return "admin.error.identifier"
+}
+
 // newAccount validates n for actor and returns the account to insert.
 func (s *Service) newAccount(ctx context.Context, actor Actor, n NewAccount) (account.Account, error) {
 	typ, ok := account.ParseType(string(n.Type))
 	if !ok {
 		return account.Account{}, &InvalidError{Key: "admin.error.type"}
 	}
-	id, err := account.NormalizeIdentifier(n.Identifier)
+	id, err := account.CheckNewIdentifier(n.Identifier)
 	if err != nil {
-		return account.Account{}, &InvalidError{Key: "admin.error.identifier"}
+		return account.Account{}, &InvalidError{Key: identifierKey(err)}
 	}
 	name := strings.TrimSpace(n.Name)
 	if name == "" || !utf8.ValidString(name) || utf8.RuneCountInString(name) > account.MaxName || strings.ContainsFunc(name, isControl) {

@@ -259,6 +259,15 @@ func TestCreateAccount(t *testing.T) {
 		{"bad identifier", "sofie", func(f *fixture) NewAccount {
 			return NewAccount{Type: account.Client, Identifier: "Jan <x@x.be>", Name: "X", Lang: i18n.NL}
 		}, "admin.error.identifier"},
+		{"identifier with a zero-width space", "sofie", func(f *fixture) NewAccount {
+			return NewAccount{Type: account.Client, Identifier: "x\u200b@x.be", Name: "X", Lang: i18n.NL}
+		}, "admin.error.identifier_invisible"},
+		{"identifier with full-width letters", "sofie", func(f *fixture) NewAccount {
+			return NewAccount{Type: account.Client, Identifier: "\uff58@x.be", Name: "X", Lang: i18n.NL}
+		}, "admin.error.identifier_character"},
+		{"identifier with a Cyrillic letter among Latin ones", "sofie", func(f *fixture) NewAccount {
+			return NewAccount{Type: account.Client, Identifier: "p\u0430ypal@x.be", Name: "X", Lang: i18n.NL}
+		}, "admin.error.identifier_mixed_script"},
 		{"no name", "sofie", func(f *fixture) NewAccount {
 			return NewAccount{Type: account.Client, Identifier: "x@x.be", Name: "  ", Lang: i18n.NL}
 		}, "admin.error.name"},

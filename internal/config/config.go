@@ -42,7 +42,8 @@ type Config struct {
 	// authenticator apps (the otpauth issuer).
 	AppName string `yaml:"app_name"`
 	AppURL  string `yaml:"app_url"`
-	// TrustProxy takes the client address from X-Forwarded-For.
+	// TrustProxy takes the client address from X-Forwarded-For and https
+	// from X-Forwarded-Proto, on the portal and on Finagora.
 	TrustProxy bool `yaml:"trust_proxy"`
 	// MetricsAddr serves /metrics on its own listener; empty: not served.
 	MetricsAddr string `yaml:"metrics_addr"`

@@ -73,6 +73,9 @@ type Options struct {
 	// HTTPClient talks to the portal (discovery, keys, token); nil means a
 	// client with a 10-second timeout.
 	HTTPClient *http.Client
+	// TrustProxy takes https from X-Forwarded-Proto (HSTS, Secure cookies):
+	// only behind a proxy that sets it and terminates TLS.
+	TrustProxy bool
 }
 
 var (
@@ -99,6 +102,8 @@ type server struct {
 	cat    *i18n.Catalog
 	pages  map[string]*template.Template
 	static fs.FS
+	// trustProxy: see Options.TrustProxy.
+	trustProxy bool
 }
 
 // New checks the options, loads the templates and translations, and returns
@@ -108,7 +113,7 @@ func New(opts Options) (http.Handler, error) {
 	if err := opts.Basis.Validate(); err != nil {
 		return nil, fmt.Errorf("finagora: %w", err)
 	}
-	s := &server{basis: opts.Basis, lang: opts.DefaultLang, log: opts.Logger, now: opts.Now, store: newStore()}
+	s := &server{basis: opts.Basis, lang: opts.DefaultLang, log: opts.Logger, now: opts.Now, store: newStore(), trustProxy: opts.TrustProxy}
 	if s.lang == "" {
 		s.lang = i18n.FR
 	}
@@ -220,7 +225,7 @@ func (s *server) language(w http.ResponseWriter, r *http.Request) i18n.Lang {
 	if l, ok := i18n.Parse(r.URL.Query().Get("lang")); ok {
 		http.SetCookie(w, &http.Cookie{
 			Name: i18n.CookieName, Value: string(l), Path: "/", MaxAge: 365 * 24 * 3600,
-			HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode,
+			HttpOnly: true, Secure: overHTTPS(r, s.trustProxy), SameSite: http.SameSiteLaxMode,
 		})
 		return l
 	}

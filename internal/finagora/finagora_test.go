@@ -124,6 +124,57 @@ func TestSecurityHeaders(t *testing.T) {
 	}
 }
 
+// HSTS and the Secure language cookie go only where the browser gets the
+// response over https: a forged X-Forwarded-Proto on plain http must not
+// bring them, a trusted proxy's must.
+func TestHSTS(t *testing.T) {
+	tests := []struct {
+		name       string
+		tls        bool
+		trustProxy bool
+		proto      string // X-Forwarded-Proto
+		want       bool
+	}{
+		{"plain http", false, false, "", false},
+		{"plain http, forged X-Forwarded-Proto", false, false, "https", false},
+		{"trusted proxy, https", false, true, "https", true},
+		{"trusted proxy, http", false, true, "http", false},
+		{"trusted proxy, no header", false, true, "", false},
+		{"TLS", true, false, "", true},
+		{"TLS, X-Forwarded-Proto http", true, true, "http", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h, err := New(Options{Basis: simulation.DefaultBasis(), TrustProxy: tt.trustProxy})
+			if err != nil {
+				t.Fatal(err)
+			}
+			newServer := httptest.NewServer
+			if tt.tls {
+				newServer = httptest.NewTLSServer
+			}
+			srv := newServer(h)
+			defer srv.Close()
+			req, _ := http.NewRequest(http.MethodGet, srv.URL+"/?lang=nl", nil)
+			if tt.proto != "" {
+				req.Header.Set("X-Forwarded-Proto", tt.proto)
+			}
+			resp, err := srv.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if got := resp.Header.Get("Strict-Transport-Security") != ""; got != tt.want {
+				t.Errorf("HSTS sent: %v, want %v (%q)", got, tt.want, resp.Header.Get("Strict-Transport-Security"))
+			}
+			cookies := resp.Cookies()
+			if len(cookies) != 1 || cookies[0].Secure != tt.want {
+				t.Errorf("language cookie %v, want one with Secure %v", cookies, tt.want)
+			}
+		})
+	}
+}
+
 func TestSimulationResult(t *testing.T) {
 	h := newHandler(t)
 	tests := []struct {

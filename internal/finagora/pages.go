@@ -318,15 +318,3 @@ func (s *server) handleCrossOrigin(w http.ResponseWriter, r *http.Request) {
 	}
 	s.errorPage(w, r, l, http.StatusForbidden, "forbidden")
 }
-
-func (s *server) handleStatic() http.Handler {
-	files := http.StripPrefix("/static/", http.FileServerFS(s.static))
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasSuffix(r.URL.Path, "/") { // no directory listings
-			s.handleNotFound(w, r)
-			return
-		}
-		w.Header().Set("Cache-Control", "public, max-age=3600")
-		files.ServeHTTP(w, r)
-	})
-}

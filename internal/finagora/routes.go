@@ -15,7 +15,7 @@ func (s *server) routes() http.Handler {
 	mux.HandleFunc("POST /simulation", s.handleSimulation)
 	mux.HandleFunc("GET /simulation", s.handleSimulationGet)
 	mux.HandleFunc("POST /api/simulation", s.handleAPISimulation)
-	mux.Handle("GET /static/", s.handleStatic())
+	mux.HandleFunc("GET /static/", s.handleStatic)
 
 	mux.HandleFunc("GET /login", s.handleLogin)
 	mux.HandleFunc("GET "+CallbackPath, s.handleCallback)
@@ -37,5 +37,5 @@ func (s *server) routes() http.Handler {
 	// through should the portal's HTTP client send an Origin. The token's
 	// signature is what protects this endpoint.
 	cop.AddInsecureBypassPattern("POST " + BackchannelLogoutPath)
-	return securityHeaders(cop.Handler(s.withSession(mux)))
+	return securityHeaders(cop.Handler(s.withSession(mux)), s.trustProxy)
 }

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -435,6 +436,41 @@ func TestConsoleCreateAccount(t *testing.T) {
 	}
 	if _, err := e.store.FindAccount(context.Background(), account.Tiers, "x@example.be"); err == nil {
 		t.Error("a refused form created an account")
+	}
+}
+
+// TestConsoleRefusesLookAlikeIdentifiers: an identifier that could pass
+// for another address gets its own message, in the page's language, and
+// creates nothing.
+func TestConsoleRefusesLookAlikeIdentifiers(t *testing.T) {
+	e := newAdminEnv(t)
+	sofie := e.as("sofie")
+	tests := []struct {
+		identifier string
+		key        string
+	}{
+		{"pay\u200bpal@example.be", "admin.error.identifier_invisible"},
+		{"jan\u202eeb.elpmaxe@example.be", "admin.error.identifier_invisible"},
+		{"\uff50aypal@example.be", "admin.error.identifier_character"},
+		{"p\u0430ypal@example.be", "admin.error.identifier_mixed_script"},
+		{"pay\u03bfpal@example.be", "admin.error.identifier_mixed_script"},
+	}
+	for _, l := range langs {
+		sofie.lang = l.accept
+		for _, tt := range tests {
+			st, _ := sofie.post("/admin/accounts/new", url.Values{"account_type": {"client"}, "identifier": {tt.identifier}, "name": {"X"}, "lang": {"fr"}})
+			want := e.msg(l.lang, tt.key)
+			if st != http.StatusUnprocessableEntity || !strings.Contains(sofie.text(), want) {
+				t.Errorf("%s, %+q: %d, want 422 with %q", l.lang, tt.identifier, st, want)
+			}
+			norm, err := account.NormalizeIdentifier(tt.identifier)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.store.FindAccount(context.Background(), account.Client, norm); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("%+q: an account was created (%v)", tt.identifier, err)
+			}
+		}
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"image"
 	_ "image/png"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -20,6 +21,7 @@ import (
 
 	"sesame/internal/account"
 	"sesame/internal/auth"
+	"sesame/internal/authtest"
 	"sesame/internal/enrol"
 	"sesame/internal/i18n"
 	"sesame/internal/store"
@@ -916,6 +918,57 @@ func TestSecurityHeaders(t *testing.T) {
 				t.Errorf("%s %s: cookie %s is not Secure, HttpOnly and SameSite", p.method, p.path, c.Name)
 			}
 		}
+	}
+}
+
+// HSTS goes only on responses the browser gets over https: a forged
+// X-Forwarded-Proto on plain http must not bring it, a trusted proxy's must.
+func TestHSTS(t *testing.T) {
+	t.Parallel()
+	base := authtest.New(t, authtest.NewClock(authtest.Start))
+	portal := func(trustProxy bool) *Server {
+		w, err := New(Options{Auth: base.Auth, Sessions: auth.DefaultSessionPolicy(), Log: base.Auth.Log, TrustProxy: trustProxy})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return w
+	}
+	tests := []struct {
+		name       string
+		tls        bool
+		trustProxy bool
+		proto      string // X-Forwarded-Proto
+		want       bool
+	}{
+		{"plain http", false, false, "", false},
+		{"plain http, forged X-Forwarded-Proto", false, false, "https", false},
+		{"trusted proxy, https", false, true, "https", true},
+		{"trusted proxy, http", false, true, "http", false},
+		{"trusted proxy, no header", false, true, "", false},
+		{"TLS", true, false, "", true},
+		{"TLS, X-Forwarded-Proto http", true, true, "http", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			newServer := httptest.NewServer
+			if tt.tls {
+				newServer = httptest.NewTLSServer
+			}
+			srv := newServer(portal(tt.trustProxy))
+			defer srv.Close()
+			req, _ := http.NewRequest(http.MethodGet, srv.URL+"/login", nil)
+			if tt.proto != "" {
+				req.Header.Set("X-Forwarded-Proto", tt.proto)
+			}
+			resp, err := srv.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if got := resp.Header.Get("Strict-Transport-Security") != ""; got != tt.want {
+				t.Errorf("HSTS sent: %v, want %v (%q)", got, tt.want, resp.Header.Get("Strict-Transport-Security"))
+			}
+		})
 	}
 }
 

@@ -53,8 +53,8 @@ type Options struct {
 	AppName     string         // the relying application named on the pages, e.g. "Finagora"
 	AppURL      string         // where "back to the application" links go; may be empty
 	Types       []account.Type // account types that may log in here; empty: all
-	// TrustProxy: take the client address from X-Forwarded-For's last hop
-	// (only behind a proxy that sets it).
+	// TrustProxy: take the client address from X-Forwarded-For's last hop,
+	// and https from X-Forwarded-Proto (only behind a proxy that sets both).
 	TrustProxy bool
 	Log        *slog.Logger
 	Ready      func(context.Context) error // readiness check; nil: always ready
@@ -102,7 +102,7 @@ func New(opts Options) (*Server, error) {
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, &Error{Status: http.StatusForbidden, Key: "error.forbidden", Err: errors.New("cross-origin request refused")})
 	}))
-	s.handler = s.metrics.wrap(securityHeaders(s.stampArrival(cop.Handler(mux))))
+s.handler = s.metrics.wrap(securityHeaders(s.stampArrival(cop.Handler(mux)), opts.TrustProxy))
 	return s, nil
 }
 
@@ -144,7 +144,10 @@ var funcs = template.FuncMap{
 	},
 }
 
-func securityHeaders(next http.Handler) http.Handler {
+// securityHeaders sets the headers every response carries. HSTS goes only
+// on a response the browser gets over https: a real TLS connection, or a
+// proxy the operator trusts that says so. Anyone can send X-Forwarded-Proto.
+func securityHeaders(next http.Handler, trustProxy bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
@@ -154,7 +157,7 @@ func securityHeaders(next http.Handler) http.Handler {
 		h.Set("Cross-Origin-Opener-Policy", "same-origin")
 		h.Set("Cross-Origin-Resource-Policy", "same-origin")
 		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
-		if r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" {
+		if r.TLS != nil || (trustProxy && r.Header.Get("X-Forwarded-Proto") == "https") {
 			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
 		}
 		next.ServeHTTP(w, r)

@@ -5,7 +5,9 @@
 // SKIP LOCKED) are two fields of dialect, not rewritten SQL.
 //
 // Migrations are embedded, one folder per database, and applied with goose
-// at Open.
+// at Open: on PostgreSQL under goose's advisory lock, on SQLite under a file
+// lock beside the database (goose has no SQLite locker), so instances that
+// start at once migrate a fresh database once.
 package sqldb
 
 import (
@@ -65,8 +67,10 @@ type querier interface {
 var _ store.Store = (*DB)(nil)
 
 // OpenSQLite opens (creating if needed) the SQLite database file at path and
-// migrates it. It uses WAL, foreign keys and immediate write transactions, so
-// concurrent requests queue on the busy timeout instead of failing.
+// migrates it, under an exclusive lock on the file path+".migrate.lock", so
+// several processes can start at once. It uses WAL, foreign keys and
+// immediate write transactions, so concurrent requests queue on the busy
+// timeout instead of failing.
 func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 	q := url.Values{}
 	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)"} {
@@ -80,6 +84,15 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 	// One writer at a time in SQLite; a few readers alongside in WAL mode.
 	db.SetMaxOpenConns(8)
 	db.SetMaxIdleConns(8)
+	// goose has no SQLite locker: without this, processes started at once
+	// on a fresh file all run the first migration, and all but one fail
+	// ("table offices already exists").
+	unlock, err := lockMigrations(ctx, path+".migrate.lock")
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	defer unlock()
 	return open(ctx, db, sqliteDialect, goose.DialectSQLite3, nil)
 }
 

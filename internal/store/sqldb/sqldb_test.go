@@ -47,10 +47,10 @@ func TestSQLiteReopenKeepsData(t *testing.T) {
 
 var pgSchema atomic.Int64
 
-// TestPostgres runs the suite on the server named by SESAME_TEST_POSTGRES
-// (a postgres:// URL), each test in a fresh schema. In CI the variable is
-// required: a skipped PostgreSQL suite would be a silent pass.
-func TestPostgres(t *testing.T) {
+// postgresDSN is the server named by SESAME_TEST_POSTGRES; without it the
+// test is skipped, except in CI, where it fails.
+func postgresDSN(t *testing.T) string {
+	t.Helper()
 	dsn := os.Getenv("SESAME_TEST_POSTGRES")
 	if dsn == "" {
 		if os.Getenv("CI") != "" {
@@ -58,6 +58,14 @@ func TestPostgres(t *testing.T) {
 		}
 		t.Skip("SESAME_TEST_POSTGRES not set")
 	}
+	return dsn
+}
+
+// TestPostgres runs the suite on the server named by SESAME_TEST_POSTGRES
+// (a postgres:// URL), each test in a fresh schema. In CI the variable is
+// required (postgresDSN): a skipped PostgreSQL suite would be a silent pass.
+func TestPostgres(t *testing.T) {
+	dsn := postgresDSN(t)
 	ctx := context.Background()
 	admin, err := OpenPostgres(ctx, dsn)
 	if err != nil {
