@@ -3,6 +3,7 @@ package oidc
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -34,8 +35,21 @@ func (p *Provider) Run(ctx context.Context, interval time.Duration) {
 	}
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	down := false // the database is unreachable: said once, not every second
 	for {
-		if _, err := p.LogoutPass(ctx); err != nil && ctx.Err() == nil {
+		_, err := p.LogoutPass(ctx)
+		switch {
+		case err == nil || ctx.Err() != nil:
+			if down && err == nil {
+				p.log.InfoContext(ctx, "oidc: back-channel logout: database reachable again")
+			}
+			down = false
+		case errors.Is(err, store.ErrUnavailable):
+			if !down {
+				p.log.WarnContext(ctx, "oidc: back-channel logout waits for the database", "error", err)
+			}
+			down = true
+		default:
 			p.log.ErrorContext(ctx, "oidc: back-channel logout", "error", err)
 		}
 		select {
