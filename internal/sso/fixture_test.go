@@ -200,6 +200,7 @@ type browser struct {
 	url    *url.URL // the page's address, after redirects
 	body   string   // the page, HTML entities decoded
 	raw    string   // the page as sent
+	csp    string   // the page's Content-Security-Policy
 }
 
 func (f *fixture) browser(lang string) *browser {
@@ -228,6 +229,7 @@ func (b *browser) do(req *http.Request) {
 		b.t.Fatal(err)
 	}
 	b.status, b.url, b.raw, b.body = resp.StatusCode, resp.Request.URL, string(raw), html.UnescapeString(string(raw))
+	b.csp = resp.Header.Get("Content-Security-Policy")
 }
 
 // get opens an address, following redirects.
@@ -258,7 +260,59 @@ func (b *browser) post(path string, form url.Values) {
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Origin", origin)
 	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	// As Chromium does, the page's form-action applies to the POST and to
+	// every redirect after it: a login whose way back to the application
+	// is not allowed never gets there in a real browser.
+	allowed := formAction(b.csp, b.url)
+	if !allowed(req.URL) {
+		b.t.Fatalf("the page %s may not post to %s (Content-Security-Policy %q)", b.url, req.URL, b.csp)
+	}
+	page, c := b.url, *b.c
+	c.CheckRedirect = func(next *http.Request, via []*http.Request) error {
+		if !allowed(next.URL) {
+			b.t.Fatalf("the form of %s is redirected to %s, which its Content-Security-Policy %q forbids: a browser aborts there",
+				page, next.URL, b.csp)
+		}
+		return nil
+	}
+	b.c = &c
+	defer func() { b.c.CheckRedirect = nil }()
 	b.do(req)
+}
+
+// formAction reports which addresses the form-action directive of csp, on
+// a page at page, lets a form (and the redirects after it) go to: 'self',
+// an origin or a scheme, as browsers match them; no directive allows all.
+func formAction(csp string, page *url.URL) func(*url.URL) bool {
+	var sources []string
+	found := false
+	for _, d := range strings.Split(csp, ";") {
+		fields := strings.Fields(d)
+		if len(fields) > 0 && strings.EqualFold(fields[0], "form-action") {
+			sources, found = fields[1:], true
+			break
+		}
+	}
+	return func(u *url.URL) bool {
+		if !found {
+			return true
+		}
+		for _, s := range sources {
+			switch {
+			case s == "'self'":
+				if u.Scheme == page.Scheme && u.Host == page.Host {
+					return true
+				}
+			case strings.HasSuffix(s, ":") && !strings.Contains(s, "/"):
+				if u.Scheme+":" == s {
+					return true
+				}
+			case s == u.Scheme+"://"+u.Host:
+				return true
+			}
+		}
+		return false
+	}
 }
 
 var hiddenField = regexp.MustCompile(`<input type="hidden" name="([a-z_]+)" value="([^"]*)">`)
