@@ -1,6 +1,7 @@
 package sso_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -140,28 +141,46 @@ func TestFlowLogin(t *testing.T) {
 }
 
 // Flow 2: a broker without an authenticator follows "initialisation" from
-// Finagora's login page, goes through the wizard, whose last step leads
-// back to that login, and logs in with the new code.
+// Finagora's login page — or just logs in without a code, and is sent
+// there (SPEC 2.1) — goes through the wizard, whose last step leads back
+// to that login, and logs in with the new code.
 func TestFlowFirstLogin(t *testing.T) {
+	ways := []struct {
+		name  string
+		reach func(b *browser, p *person) // from the login page to the wizard
+	}{
+		{"initialisation link", func(b *browser, p *person) { b.follow("initialisation", `href="/totp/init"`) }},
+		{"login without a code", func(b *browser, p *person) {
+			b.post("/login", url.Values{"identifier": {p.Identifier}, "password": {password}})
+		}},
+	}
 	forEachLanguage(t, func(t *testing.T, f *fixture, l language) {
-		p := f.createPerson(account.Tiers, "jan@peeters.be", "Jan Peeters", l.lang)
-		b := f.browser(l.accept)
-		authz := startLogin(b, finagoraID, l.loginApp)
-		b.follow("initialisation", `href="/totp/init"`)
-		p.secret = b.wizard(p, true)
-		b.expectText("wizard step 4", l.enrolDone, l.enrolLink)
-		link := b.follow("step 4's link", `class="button"`)
-		if want := f.portal + "/login?authz=" + url.QueryEscape(authz); link != want {
-			t.Errorf("step 4 leads to %s, want the pending login %s", link, want)
+		for i, way := range ways {
+			t.Run(way.name, func(t *testing.T) {
+				firstLogin(t, f, l, fmt.Sprintf("jan%d@peeters.be", i), way.reach)
+			})
 		}
-		b.at("step 4's link", f.portal, "/login")
-		b.expectText("login page after the wizard", l.loginApp)
-		if got := b.hidden("authz"); got != authz {
-			t.Errorf("the login page after the wizard is for authorization %q, want %q", got, authz)
-		}
-		submitLogin(b, p)
-		atEspace(b, finagoraID, p, l)
 	})
+}
+
+func firstLogin(t *testing.T, f *fixture, l language, identifier string, toWizard func(*browser, *person)) {
+	p := f.createPerson(account.Tiers, identifier, "Jan Peeters", l.lang)
+	b := f.browser(l.accept).on(t)
+	authz := startLogin(b, finagoraID, l.loginApp)
+	toWizard(b, p)
+	p.secret = b.wizard(p, true)
+	b.expectText("wizard step 4", l.enrolDone, l.enrolLink)
+	link := b.follow("step 4's link", `class="button"`)
+	if want := f.portal + "/login?authz=" + url.QueryEscape(authz); link != want {
+		t.Errorf("step 4 leads to %s, want the pending login %s", link, want)
+	}
+	b.at("step 4's link", f.portal, "/login")
+	b.expectText("login page after the wizard", l.loginApp)
+	if got := b.hidden("authz"); got != authz {
+		t.Errorf("the login page after the wizard is for authorization %q, want %q", got, authz)
+	}
+	submitLogin(b, p)
+	atEspace(b, finagoraID, p, l)
 }
 
 // Flow 3: a broker with an authenticator, on Finagora's login page, resets
