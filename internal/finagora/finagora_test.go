@@ -643,3 +643,28 @@ func TestAPIErrors(t *testing.T) {
 		t.Errorf("unknown API path: %d %s", rec.Code, rec.Body)
 	}
 }
+
+// TestFormActionAllowsPortal: log-out posts here and is redirected to the
+// portal's end-session endpoint; browsers apply form-action to that
+// redirect, so the portal's origin must be allowed — and nothing else.
+func TestFormActionAllowsPortal(t *testing.T) {
+	for _, tt := range []struct{ issuer, want string }{
+		{"", "form-action 'self';"},
+		{"https://login.example.be/sesame", "form-action 'self' https://login.example.be;"},
+		{"http://localhost:8080", "form-action 'self' http://localhost:8080;"},
+	} {
+		opts := Options{Basis: simulation.DefaultBasis(), Now: func() time.Time { return testNow }}
+		if tt.issuer != "" {
+			opts.Issuer, opts.ClientID, opts.ClientSecret = tt.issuer, "finagora", "s3cret"
+			opts.RedirectURL = "https://finagora.example.be/callback"
+		}
+		h, err := New(opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		csp := do(h, httptest.NewRequest(http.MethodGet, "/", nil)).Header().Get("Content-Security-Policy")
+		if !strings.Contains(csp, tt.want) {
+			t.Errorf("issuer %q: policy %q, want %q in it", tt.issuer, csp, tt.want)
+		}
+	}
+}

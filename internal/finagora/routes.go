@@ -37,5 +37,9 @@ func (s *server) routes() http.Handler {
 	// through should the portal's HTTP client send an Origin. The token's
 	// signature is what protects this endpoint.
 	cop.AddInsecureBypassPattern("POST " + BackchannelLogoutPath)
-	return securityHeaders(cop.Handler(s.withSession(mux)), s.trustProxy)
+	issuer := ""
+	if s.rp != nil {
+		issuer = s.rp.issuer
+	}
+	return securityHeaders(contentSecurityPolicy(issuer), cop.Handler(s.withSession(mux)), s.trustProxy)
 }

@@ -86,6 +86,9 @@ type Request struct {
 	UILocales    []string
 	Prompt       []string       // "none", "login"
 	MaxAge       *time.Duration // nil when absent
+	// RedirectURI is where the browser goes once the request is complete:
+	// one of the client's registered redirect URIs.
+	RedirectURI string
 }
 
 // Options configure a Provider.
@@ -265,7 +268,7 @@ func (p *Provider) Request(ctx context.Context, id string) (Request, error) {
 		return Request{}, err
 	}
 	out := Request{ID: r.ID, ClientID: c.cfg.ID, ClientName: c.cfg.Name, AccountTypes: slices.Clone(c.types), LoginHint: r.LoginHint,
-		UILocales: r.UILocales, Prompt: r.Prompt}
+		UILocales: r.UILocales, Prompt: r.Prompt, RedirectURI: r.RedirectURI}
 	if r.MaxAge >= 0 {
 		d := time.Duration(r.MaxAge) * time.Second
 		out.MaxAge = &d

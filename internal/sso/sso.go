@@ -37,7 +37,7 @@ func (z authorizations) Pending(ctx context.Context, id string) (web.Authorizati
 		return web.Authorization{}, webError(err)
 	}
 	return web.Authorization{ID: r.ID, ClientName: r.ClientName, Types: r.AccountTypes, LoginHint: r.LoginHint,
-		UILocales: r.UILocales, Prompt: r.Prompt, MaxAge: r.MaxAge}, nil
+		UILocales: r.UILocales, Prompt: r.Prompt, MaxAge: r.MaxAge, RedirectURI: r.RedirectURI}, nil
 }
 
 func (z authorizations) Complete(ctx context.Context, id string, accountID int64, sessionHash []byte, authTime time.Time, amr []string) (string, error) {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	"sesame/internal/account"
@@ -45,6 +46,9 @@ type Authorization struct {
 	UILocales  []string
 	Prompt     []string       // "none", "login"
 	MaxAge     *time.Duration // nil: any session will do
+	// RedirectURI is the application's registered address the browser is
+	// sent back to (see formAction).
+	RedirectURI string
 }
 
 // Outcomes of Authorizations' methods.
@@ -168,6 +172,36 @@ func (s *Server) complete(w http.ResponseWriter, r *http.Request, a *Authorizati
 	s.metrics.outcome("authorize", "completed")
 	http.Redirect(w, r, to, http.StatusSeeOther)
 	return nil
+}
+
+// allowReturn lets the page's forms lead back to the application: a
+// browser applies the form-action directive of the page that sent a form
+// to every redirect that follows the POST, and a successful login's
+// redirects end at the application's redirect URI, on another origin than
+// 'self' — Chromium aborts that navigation under plain form-action 'self'.
+// The URI is one the application registered, so naming its origin lets
+// nothing new in.
+func allowReturn(w http.ResponseWriter, a *Authorization) {
+	if a == nil {
+		return
+	}
+	if src := cspSource(a.RedirectURI); src != "" {
+		w.Header().Set("Content-Security-Policy", contentSecurityPolicy(src))
+	}
+}
+
+// cspSource is the CSP source expression of uri's origin (a scheme source
+// for a URI without a host, such as a native app's), or "" when it cannot
+// be one.
+func cspSource(uri string) string {
+	u, err := url.Parse(uri)
+	if err != nil || u.Scheme == "" || strings.ContainsAny(u.Host, " ;,'\"") {
+		return ""
+	}
+	if u.Host == "" {
+		return u.Scheme + ":"
+	}
+	return u.Scheme + "://" + u.Host
 }
 
 // loginURL is the login page of the pending authorization.

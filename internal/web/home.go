@@ -117,6 +117,7 @@ func (s *Server) handleLoginForm(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request, f credentialsForm, a *Authorization) loginPage {
 	p := loginPage{Base: s.base(w, r, "login.title"), Form: f, AskType: len(s.opts.Types) > 1, FieldError: map[string]string{}, typesOffered: s.opts.Types}
 	if a != nil {
+		allowReturn(w, a)
 		p.Pending = a
 		p.Title = p.T("login.title_app", "App", a.ClientName)
 		p.AskType, p.typesOffered = false, a.Types

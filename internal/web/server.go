@@ -144,13 +144,21 @@ var funcs = template.FuncMap{
 	},
 }
 
+// contentSecurityPolicy is every page's policy: no script, this site's
+// style sheet, images from here or inline (the QR code), no frames; forms
+// post here, and lead to the extra sources only (see allowReturn).
+func contentSecurityPolicy(formTargets ...string) string {
+	targets := strings.Join(append([]string{"'self'"}, formTargets...), " ")
+	return "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action " + targets + "; frame-ancestors 'none'; base-uri 'none'"
+}
+
 // securityHeaders sets the headers every response carries. HSTS goes only
 // on a response the browser gets over https: a real TLS connection, or a
 // proxy the operator trusts that says so. Anyone can send X-Forwarded-Proto.
 func securityHeaders(next http.Handler, trustProxy bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+		h.Set("Content-Security-Policy", contentSecurityPolicy())
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "no-referrer")
