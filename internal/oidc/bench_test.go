@@ -5,6 +5,9 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -69,4 +72,41 @@ func BenchmarkClientSecret(b *testing.B) {
 			b.Fatal("secret refused")
 		}
 	}
+}
+
+// BenchmarkLiveSessions logs in b.N Sesame sessions, each with a code
+// exchanged for an access, ID and refresh token, and reports what they
+// hold: bytes of database per session (SQLite file and WAL) and bytes of Go
+// heap per session — the provider keeps no per-session state in memory, so
+// that one stays near zero however many are alive. Run it with
+// -benchtime=10000x for the figure in BENCHMARKS.md.
+func BenchmarkLiveSessions(b *testing.B) {
+	e := newTestEnv(b, nil, nil, testClients(""))
+	r := e.rp(b, "es", "ES256")
+	dbSize := func() int64 {
+		var n int64
+		for _, suffix := range []string{"", "-wal"} {
+			if fi, err := os.Stat(filepath.Join(e.dir, "s.db"+suffix)); err == nil {
+				n += fi.Size()
+			}
+		}
+		return n
+	}
+	heap := func() uint64 {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	e.login(b)
+	disk0, heap0 := dbSize(), heap()
+	for b.Loop() {
+		e.login(b)
+		tok, err := e.exchange(r, e.code(b, r))
+		if err != nil || tok.RefreshToken == "" {
+			b.Fatalf("exchange: %v (refresh token %q)", err, tok.RefreshToken)
+		}
+	}
+	b.ReportMetric(float64(dbSize()-disk0)/float64(b.N), "db-bytes/session")
+	b.ReportMetric(float64(int64(heap())-int64(heap0))/float64(b.N), "heap-bytes/session")
 }

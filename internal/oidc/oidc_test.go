@@ -36,6 +36,7 @@ const (
 // "login" page that completes every request for one account and session.
 type testEnv struct {
 	t        *testing.T
+	dir      string // the SQLite database's folder, when the env opened it
 	st       store.Store
 	ring     *seal.Keyring
 	p        *Provider
@@ -65,7 +66,8 @@ func newTestEnv(t testing.TB, st store.Store, ring *seal.Keyring, clients []conf
 	e := &testEnv{t: tt, st: st, ring: ring}
 	ctx := context.Background()
 	if st == nil {
-		db, err := sqldb.OpenSQLite(ctx, filepath.Join(t.TempDir(), "s.db"))
+		e.dir = t.TempDir()
+		db, err := sqldb.OpenSQLite(ctx, filepath.Join(e.dir, "s.db"))
 		if err != nil {
 			t.Fatal(err)
 		}

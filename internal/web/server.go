@@ -102,7 +102,7 @@ func New(opts Options) (*Server, error) {
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, &Error{Status: http.StatusForbidden, Key: "error.forbidden", Err: errors.New("cross-origin request refused")})
 	}))
-s.handler = s.metrics.wrap(securityHeaders(s.stampArrival(cop.Handler(mux)), opts.TrustProxy))
+	s.handler = s.metrics.wrap(securityHeaders(s.stampArrival(cop.Handler(mux)), opts.TrustProxy))
 	return s, nil
 }
 
