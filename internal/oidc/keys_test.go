@@ -46,7 +46,7 @@ func (e *testEnv) idTokenKid(t *testing.T, client, alg string) (string, string) 
 		t.Fatal(err)
 	}
 	raw, _ := tok.Extra("id_token").(string)
-	jws, err := jose.ParseSigned(raw, []jose.SignatureAlgorithm{jose.RS256, jose.ES256})
+	jws, err := jose.ParseSignedCompact(raw, []jose.SignatureAlgorithm{jose.RS256, jose.ES256})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +130,7 @@ func TestKeyRotation(t *testing.T) {
 	if e.p.keys.retain < idLife+keyCacheTTL {
 		t.Errorf("retention %v is shorter than the ID token lifetime %v and the key cache", e.p.keys.retain, idLife)
 	}
-	e.offset.Store(int64(activated.Add(e.p.keys.retain - time.Second).Sub(time.Now())))
+	e.offset.Store(int64(time.Until(activated.Add(e.p.keys.retain - time.Second))))
 	if kids := e.jwksKids(t); !slices.Contains(kids, oldKid) || !slices.Contains(kids, oldES) || len(kids) != 4 {
 		t.Errorf("JWKS %v just before the end of retention, want the old keys still", kids)
 	}
@@ -157,7 +157,7 @@ func TestKeyRotation(t *testing.T) {
 	}
 	// The sweep deletes a key once its successor has signed for longer
 	// than retain.
-	e.offset.Store(int64(activated.Add(cliRetain + time.Second).Sub(time.Now())))
+	e.offset.Store(int64(time.Until(activated.Add(cliRetain + time.Second))))
 	if _, err := RotateKeys(ctx, e.st, e.ring, e.now(), delay, cliRetain); err != nil {
 		t.Fatal(err)
 	}
