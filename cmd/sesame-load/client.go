@@ -114,7 +114,7 @@ func (b *browser) forget() { clear(b.cookies) }
 type answer struct {
 	status     int
 	location   string
-	retryAfter bool
+	retryAfter string
 	body       string
 }
 
@@ -156,7 +156,7 @@ func (b *browser) do(ctx context.Context, method, path string, form url.Values) 
 		}
 	}
 	return answer{status: resp.StatusCode, location: resp.Header.Get("Location"),
-		retryAfter: resp.Header.Get("Retry-After") != "", body: string(page)}, nil
+		retryAfter: resp.Header.Get("Retry-After"), body: string(page)}, nil
 }
 
 // The values the tool reads off the portal's pages, as a browser's form or
