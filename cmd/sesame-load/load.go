@@ -196,6 +196,9 @@ func load(ctx context.Context, c *http.Client, o options, accounts []*loadAccoun
 	for w := range o.concurrency {
 		wg.Go(func() {
 			b := newBrowser(c, o.target)
+			if o.forwardedFor {
+				b.forwarded = benchmarkAddr(w)
+			}
 			loggedIn := false
 			for ctx.Err() == nil && time.Now().Before(stop) {
 				if loggedIn {

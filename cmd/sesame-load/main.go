@@ -29,6 +29,12 @@
 // --scenario pages: each virtual user logs in once (not measured), then
 // views the home page with its session until the end.
 //
+// --forwarded-for: every request of a virtual user carries X-Forwarded-For
+// with an address of its own, from the range RFC 2544 reserves for
+// benchmarks; a portal configured with trust_proxy then sees hundreds of
+// people instead of one address, whose budget (attempts in flight count
+// against it) would refuse most logins of a large run with 429.
+//
 // --pid: the portal's CPU time (utime + stime of /proc/PID/stat) during the
 // load, reported per successful login or page view, and its peak resident
 // memory (VmHWM of /proc/PID/status, reset after the set-up when the tool
@@ -83,6 +89,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	data := fs.String("data", "", "the portal's data folder ('sesame demo --data DIR'): accounts are added to DIR/sesame.db")
 	database := fs.String("database", "", "the portal's database instead of --data: sqlite:PATH or a postgres:// URL (as 'sesame serve' has it)")
 	pid := fs.Int("pid", 0, "the portal's process id: report its CPU time (/proc/PID/stat) and peak resident memory (/proc/PID/status) during the load")
+	forwarded := fs.Bool("forwarded-for", false, "each virtual user sends X-Forwarded-For with its own address from 198.18.0.0/15 (RFC 2544's benchmarking range): for a portal with trust_proxy, whose per-address limit would otherwise refuse more than 50 logins in flight from loopback")
 	scenario := fs.String("scenario", "login", "what each virtual user repeats: login (a whole login), pages (log in once, then GET / with the session)")
 	users := fs.Int("users", 200, fmt.Sprintf("accounts to create and log in with, 1 to %d", maxUsers))
 	concurrency := fs.Int("concurrency", 16, fmt.Sprintf("virtual users logging in at once, 1 to %d", maxConcurrency))
@@ -101,7 +108,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	o := options{target: u, users: *users, concurrency: *concurrency, duration: *duration, maxLogins: *logins,
-		setupTimeout: *setupTimeout, skew: *skew, hashParams: config.Default().HashParams(), log: stderr, scenario: *scenario, pid: *pid}
+		setupTimeout: *setupTimeout, skew: *skew, hashParams: config.Default().HashParams(), log: stderr, scenario: *scenario, pid: *pid, forwardedFor: *forwarded}
 	if err := o.validate(); err != nil {
 		return err
 	}

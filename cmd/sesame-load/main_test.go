@@ -185,6 +185,14 @@ func TestPages(t *testing.T) {
 	}
 }
 
+func TestBenchmarkAddr(t *testing.T) {
+	for n, want := range map[int]string{0: "198.18.0.0", 1: "198.18.0.1", 300: "198.18.1.44", 70000: "198.19.17.112"} {
+		if got := benchmarkAddr(n); got != want {
+			t.Errorf("benchmarkAddr(%d) = %s, want %s", n, got, want)
+		}
+	}
+}
+
 func TestReadProc(t *testing.T) {
 	s, err := readProc(os.Getpid())
 	if err != nil {

@@ -35,6 +35,9 @@ type options struct {
 	log        io.Writer // progress of the set-up
 	scenario   string    // login or pages
 	pid        int       // the portal's process, for its CPU and memory; 0: not measured
+	// forwardedFor: each virtual user sends its own X-Forwarded-For, so a
+	// portal behind a trusted proxy sees many people, not one address.
+	forwardedFor bool
 }
 
 func (o options) validate() error {
