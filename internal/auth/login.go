@@ -139,7 +139,8 @@ func (s *Service) Session(ctx context.Context, p SessionPolicy, token string) (s
 		return store.Session{}, account.Account{}, ErrNoSession
 	}
 	hash := HashToken(token)
-	ss, err := s.Store.GetSession(ctx, hash)
+	// One query for both: every logged-in request comes through here.
+	ss, a, err := s.Store.GetSessionAccount(ctx, hash)
 	if errors.Is(err, store.ErrNotFound) {
 		return store.Session{}, account.Account{}, ErrNoSession
 	} else if err != nil {
@@ -150,8 +151,7 @@ func (s *Service) Session(ctx context.Context, p SessionPolicy, token string) (s
 		s.Store.DeleteSession(ctx, hash)
 		return store.Session{}, account.Account{}, ErrNoSession
 	}
-	a, err := s.Store.GetAccount(ctx, ss.AccountID)
-	if err != nil || a.Disabled {
+	if a.Disabled {
 		s.Store.DeleteSession(ctx, hash)
 		return store.Session{}, account.Account{}, ErrNoSession
 	}
