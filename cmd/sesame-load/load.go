@@ -220,7 +220,7 @@ func load(ctx context.Context, c *http.Client, o options, accounts []*loadAccoun
 					starved[w] += time.Since(t)
 					continue
 				}
-				if started.Add(1) > int64(o.maxLogins) {
+				if o.scenario == "login" && started.Add(1) > int64(o.maxLogins) {
 					p.release(a, false)
 					return
 				}
@@ -228,7 +228,6 @@ func load(ctx context.Context, c *http.Client, o options, accounts []*loadAccoun
 				p.release(a, r.outcome != outcomeBusy && !r.cancelled)
 				if o.scenario == "pages" && r.outcome == outcomeOK {
 					loggedIn = true // the set-up of this virtual user, not measured
-					started.Add(-1)
 					continue
 				}
 				results[w] = append(results[w], r)
