@@ -277,6 +277,9 @@ type Base struct {
 
 // T translates key; kv are name/value pairs for the message's template.
 func (b Base) T(key string, kv ...any) string {
+	if len(kv) == 0 {
+		return b.cat.T(b.Lang, key, nil) // an untyped nil: the catalog's translated-once messages
+	}
 	var data map[string]any
 	if len(kv) > 0 {
 		data = map[string]any{}
