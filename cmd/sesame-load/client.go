@@ -98,13 +98,20 @@ const maxBody = 1 << 20
 // portal's cookies are __Host- and Secure, which net/http/cookiejar will not
 // send over plain http, even to localhost.
 type browser struct {
-	client  *http.Client
-	target  *url.URL
-	cookies map[string]string
+	client    *http.Client
+	target    *url.URL
+	cookies   map[string]string
+	forwarded string // X-Forwarded-For to send; "" for none
 }
 
 func newBrowser(c *http.Client, target *url.URL) *browser {
 	return &browser{client: c, target: target, cookies: map[string]string{}}
+}
+
+// benchmarkAddr is the n-th address of 198.18.0.0/15, the range RFC 2544
+// sets aside for benchmarks: never a real client's.
+func benchmarkAddr(n int) string {
+	return fmt.Sprintf("198.%d.%d.%d", 18+n>>16&1, n>>8&0xff, n&0xff)
 }
 
 // forget clears the cookies: the next request comes from a new visitor.
@@ -114,7 +121,7 @@ func (b *browser) forget() { clear(b.cookies) }
 type answer struct {
 	status     int
 	location   string
-	retryAfter bool
+	retryAfter string
 	body       string
 }
 
@@ -131,6 +138,9 @@ func (b *browser) do(ctx context.Context, method, path string, form url.Values) 
 	}
 	req.Header.Set("User-Agent", "sesame-load")
 	req.Header.Set("Accept-Language", "en")
+	if b.forwarded != "" {
+		req.Header.Set("X-Forwarded-For", b.forwarded)
+	}
 	if form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		req.Header.Set("Origin", b.target.String())
@@ -156,7 +166,7 @@ func (b *browser) do(ctx context.Context, method, path string, form url.Values) 
 		}
 	}
 	return answer{status: resp.StatusCode, location: resp.Header.Get("Location"),
-		retryAfter: resp.Header.Get("Retry-After") != "", body: string(page)}, nil
+		retryAfter: resp.Header.Get("Retry-After"), body: string(page)}, nil
 }
 
 // The values the tool reads off the portal's pages, as a browser's form or

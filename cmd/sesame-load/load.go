@@ -11,6 +11,8 @@ import (
 	"net/url"
 	"slices"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,15 +20,6 @@ import (
 	"sesame/internal/account"
 	"sesame/internal/totp"
 )
-
-// window returns the time steps whose codes the portal will accept for a
-// request sent at now: the steps within its skew of the current one, less
-// the oldest when the step ends within the next third of a period (the
-// request might arrive after it ended).
-func window(p totp.Params, now time.Time) (lo, hi int64) {
-	margin := p.Period / 3
-	return p.Step(now.Add(margin)) - int64(p.Skew), p.Step(now) + int64(p.Skew)
-}
 
 // highestSame returns the highest step, from step to the furthest the portal
 // might try, whose code is code. The portal records the highest step that
@@ -51,9 +44,11 @@ type pool struct {
 	next     int
 }
 
-// take returns an idle account and the code of the earliest step it has not
-// used that the portal accepts at now, marking that step used; false when
-// every account has used its codes (or is busy).
+// take returns an idle account and the code its app shows at now — the
+// current step's, as a person types it — marking that step used; false
+// when every account has used its current code (or is busy). Under load the
+// portal checks the code against the time the request arrived, so the
+// current code stays right however long the login waits.
 func (p *pool) take(now time.Time) (*loadAccount, string, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -63,12 +58,12 @@ func (p *pool) take(now time.Time) (*loadAccount, string, bool) {
 		if a.busy {
 			continue
 		}
-		lo, hi := window(a.totp, now)
-		step := max(a.last+1, lo, 0)
-		if step > hi {
+		step := a.totp.Step(now)
+		if step <= a.last {
 			continue
 		}
 		code := totp.HOTP(a.secret, uint64(step), a.totp.Digits, a.totp.Algorithm)
+		a.prev = a.last
 		a.last, a.busy = highestSame(a, step, code), true
 		p.next = (p.next + i + 1) % n
 		return a, code, true
@@ -76,20 +71,31 @@ func (p *pool) take(now time.Time) (*loadAccount, string, bool) {
 	return nil, "", false
 }
 
-func (p *pool) release(a *loadAccount) {
+// release gives the account back; spent is false when the portal did not
+// evaluate its code (a 503: too busy), which then stays usable.
+func (p *pool) release(a *loadAccount, spent bool) {
 	p.mu.Lock()
 	a.busy = false
+	if !spent {
+		a.last = a.prev
+	}
 	p.mu.Unlock()
 }
 
-// outcomeOK is a successful login, as the report counts it.
-const outcomeOK = "303 to / (logged in)"
+// outcomeOK is a successful login, as the report counts it; outcomeBusy a
+// login the portal shed (nothing evaluated).
+const (
+	outcomeOK   = "303 to / (logged in)"
+	outcomeBusy = "503 busy, with Retry-After"
+	outcomePage = "GET / 200, logged in"
+)
 
 // result is one login.
 type result struct {
 	outcome     string
 	cancelled   bool          // cut short by an interruption: not counted
 	total, post time.Duration // GET and POST; the POST alone
+	retryAfter  int           // seconds, on a 503
 }
 
 // login is a new visitor's whole login: GET /login, then POST /login.
@@ -117,12 +123,30 @@ func login(ctx context.Context, b *browser, a *loadAccount, code string) result 
 		r.outcome = outcomeOK
 	case ans.status == http.StatusSeeOther:
 		r.outcome = fmt.Sprintf("303 to %.40s", ans.location)
-	case ans.status == http.StatusUnauthorized && ans.retryAfter:
+	case ans.status == http.StatusUnauthorized && ans.retryAfter != "":
 		r.outcome = "401 address throttled"
+	case ans.status == http.StatusServiceUnavailable && ans.retryAfter != "":
+		r.outcome = outcomeBusy
+		r.retryAfter, _ = strconv.Atoi(ans.retryAfter)
+		r.post = end.Sub(postStart)
 	default:
 		r.outcome = fmt.Sprintf("POST /login %d", ans.status)
 	}
 	return r
+}
+
+// viewHome is a logged-in person's GET /.
+func viewHome(ctx context.Context, b *browser) result {
+	start := time.Now()
+	page, err := b.do(ctx, http.MethodGet, "/", nil)
+	d := time.Since(start)
+	switch {
+	case err != nil:
+		return result{outcome: "GET /: " + errorKind(err), cancelled: ctx.Err() != nil}
+	case page.status == http.StatusOK && strings.Contains(page.body, `action="/logout"`):
+		return result{outcome: outcomePage, total: d, post: d}
+	}
+	return result{outcome: fmt.Sprintf("GET / %d, not logged in", page.status)}
 }
 
 // errorKind names a transport error briefly, so the report groups them.
@@ -151,7 +175,11 @@ type report struct {
 	attempted int
 	total     []time.Duration // successful logins, sorted
 	post      []time.Duration // their POST /login, sorted
+	busy      []time.Duration // POST /login answered 503 (shed), sorted
 	starved   time.Duration   // summed over virtual users: time spent waiting for an account with an unused code
+
+	serverCPU    time.Duration // the portal's CPU time during the load (--pid)
+	serverPeakKB int64         // the portal's peak resident memory (--pid)
 }
 
 // load runs o.concurrency virtual users until o.duration has passed or
@@ -168,7 +196,21 @@ func load(ctx context.Context, c *http.Client, o options, accounts []*loadAccoun
 	for w := range o.concurrency {
 		wg.Go(func() {
 			b := newBrowser(c, o.target)
+			if o.forwardedFor {
+				b.forwarded = benchmarkAddr(w)
+			}
+			loggedIn := false
 			for ctx.Err() == nil && time.Now().Before(stop) {
+				if loggedIn {
+					// pages: the same person views the home page again.
+					if started.Add(1) > int64(o.maxLogins) {
+						return
+					}
+					r := viewHome(ctx, b)
+					results[w] = append(results[w], r)
+					loggedIn = r.outcome == outcomePage
+					continue
+				}
 				a, code, ok := p.take(time.Now())
 				if !ok {
 					// Every account has used its codes: wait for the next step
@@ -178,13 +220,21 @@ func load(ctx context.Context, c *http.Client, o options, accounts []*loadAccoun
 					starved[w] += time.Since(t)
 					continue
 				}
-				if started.Add(1) > int64(o.maxLogins) {
-					p.release(a)
+				if o.scenario == "login" && started.Add(1) > int64(o.maxLogins) {
+					p.release(a, false)
 					return
 				}
 				r := login(ctx, b, a, code)
-				p.release(a)
+				p.release(a, r.outcome != outcomeBusy && !r.cancelled)
+				if o.scenario == "pages" && r.outcome == outcomeOK {
+					loggedIn = true // the set-up of this virtual user, not measured
+					continue
+				}
 				results[w] = append(results[w], r)
+				if r.outcome == outcomeBusy {
+					// As a person would: try again when the portal says.
+					sleep(ctx, min(time.Duration(max(r.retryAfter, 1))*time.Second, time.Until(stop)))
+				}
 			}
 		})
 	}
@@ -198,7 +248,10 @@ func load(ctx context.Context, c *http.Client, o options, accounts []*loadAccoun
 				continue
 			}
 			r.attempted++
-			if x.outcome == outcomeOK {
+			if x.outcome == outcomeBusy {
+				r.busy = append(r.busy, x.post)
+			}
+			if x.outcome == outcomeOK || x.outcome == outcomePage {
 				r.succeeded++
 				r.total = append(r.total, x.total)
 				r.post = append(r.post, x.post)
@@ -207,6 +260,7 @@ func load(ctx context.Context, c *http.Client, o options, accounts []*loadAccoun
 	}
 	slices.Sort(r.total)
 	slices.Sort(r.post)
+	slices.Sort(r.busy)
 	return r
 }
 
@@ -230,18 +284,35 @@ func percentile(sorted []time.Duration, q float64) time.Duration {
 
 func (r *report) print(w io.Writer, o options) {
 	secs := r.elapsed.Seconds()
-	fmt.Fprintf(w, "target %s: %d virtual users, %d accounts, for %v (or %d logins)\n",
-		o.target, o.concurrency, o.users, o.duration, o.maxLogins)
-	fmt.Fprintf(w, "logins: %d attempted, %d succeeded in %.1fs: %.1f successful logins/s\n",
-		r.attempted, r.succeeded, secs, float64(r.succeeded)/secs)
+	what, rows := "logins", [2]string{"GET + POST /login", "POST /login"}
+	if o.scenario == "pages" {
+		what, rows = "page views", [2]string{"GET / (logged in)", ""}
+	}
+	fmt.Fprintf(w, "target %s: scenario %s, %d virtual users, %d accounts, for %v (or %d %s)\n",
+		o.target, o.scenario, o.concurrency, o.users, o.duration, o.maxLogins, what)
+	fmt.Fprintf(w, "%s: %d attempted, %d succeeded in %.1fs: %.1f successful %s/s\n",
+		what, r.attempted, r.succeeded, secs, float64(r.succeeded)/secs, what)
+	if r.serverCPU > 0 {
+		fmt.Fprintf(w, "portal (pid %d): %.2f s of CPU (%.0f %% of one core), %.1f successful %s per CPU-second, %.2f ms of CPU each; peak RSS %.1f MiB\n",
+			o.pid, r.serverCPU.Seconds(), 100*r.serverCPU.Seconds()/secs, float64(r.succeeded)/r.serverCPU.Seconds(), what,
+			1000*r.serverCPU.Seconds()/float64(max(r.succeeded, 1)), float64(r.serverPeakKB)/1024)
+	} else if r.serverPeakKB > 0 {
+		fmt.Fprintf(w, "portal (pid %d): peak RSS %.1f MiB\n", o.pid, float64(r.serverPeakKB)/1024)
+	}
 	row := func(name string, d []time.Duration) {
 		fmt.Fprintf(w, "  %-28s p50 %8v  p90 %8v  p99 %8v  max %8v\n", name,
 			percentile(d, 50).Round(time.Microsecond*100), percentile(d, 90).Round(time.Microsecond*100),
 			percentile(d, 99).Round(time.Microsecond*100), percentile(d, 100).Round(time.Microsecond*100))
 	}
-	fmt.Fprintln(w, "latency of successful logins:")
-	row("GET + POST /login", r.total)
-	row("POST /login", r.post)
+	fmt.Fprintf(w, "latency of successful %s:\n", what)
+	row(rows[0], r.total)
+	if rows[1] != "" {
+		row(rows[1], r.post)
+	}
+	if len(r.busy) > 0 {
+		fmt.Fprintln(w, "latency of logins refused as busy (503):")
+		row("POST /login", r.busy)
+	}
 	fmt.Fprintln(w, "outcomes:")
 	names := make([]string, 0, len(r.outcomes))
 	for k := range r.outcomes {
@@ -252,7 +323,7 @@ func (r *report) print(w io.Writer, o options) {
 		fmt.Fprintf(w, "  %8d  %s\n", r.outcomes[k], k)
 	}
 	if r.starved > 0 {
-		fmt.Fprintf(w, "virtual users waited %.1fs in all for an account with an unused code: each account logs in once per step; give more --users to measure the portal rather than the accounts\n",
+		fmt.Fprintf(w, "virtual users waited %.1fs in all for an account with an unused code: each account logs in once per 30 s step (with the code its app shows); give more --users to measure the portal rather than the accounts\n",
 			r.starved.Seconds())
 	}
 }

@@ -1,26 +1,44 @@
 // Command sesame-load measures a running Sesame portal from the outside: it
 // logs many accounts in at once over HTTP and reports throughput, latency
-// percentiles and the answers it got.
+// percentiles, the answers it got and, given the portal's process id, the
+// portal's CPU time and peak memory.
 //
 //	go run ./cmd/sesame demo --data /tmp/x
 //	go run ./cmd/sesame-load --data /tmp/x --users 600 --concurrency 16 --duration 30s
+//	sesame-load --database sqlite:/srv/sesame.db --pid $(pgrep -n sesame) --scenario pages
 //
 // Set-up (not measured): it adds --users Client accounts straight into the
-// portal's SQLite database (DIR/sesame.db of the demo's --data folder) with
+// portal's database (--database, sqlite:PATH or a postgres:// URL, as
+// 'sesame serve' has it; or DIR/sesame.db of the demo's --data folder) with
 // one password, then links an authenticator to each through the portal's
 // own initialisation wizard over HTTP, reading the secret off the wizard's
 // page as a person's app would read the QR code. It needs no internals of
 // the portal beyond the database's store, and no sealing key.
 //
-// Load: --concurrency virtual users, each a browser with its own cookies,
-// repeat a full login — GET /login for the CSRF cookie and token, POST
-// /login with identifier, password and a TOTP code — for --duration or
-// --max-logins logins, whichever comes first, and then stop by themselves.
-// A code is accepted once, so logins rotate through the accounts: each
-// account can log in once per 30-second step (a few more times at first,
-// with the codes of the steps either side that the portal also accepts).
-// If the virtual users outrun the accounts, they wait, and the report says
-// so: then give more --users.
+// Load (--scenario login): --concurrency virtual users, each a browser with
+// its own cookies, repeat a full login — GET /login for the CSRF cookie and
+// token, POST /login with identifier, password and the code the account's
+// app shows now — for --duration or --max-logins logins, whichever comes
+// first, and then stop by themselves. A code is accepted once, so logins
+// rotate through the accounts: each account logs in once per 30-second
+// step, as a person would. If the virtual users outrun the accounts, they
+// wait, and the report says so: then give more --users. A login the portal
+// refuses as busy (503) does not spend its code, and its virtual user comes
+// back after the Retry-After the portal gave.
+//
+// --scenario pages: each virtual user logs in once (not measured), then
+// views the home page with its session until the end.
+//
+// --forwarded-for: every request of a virtual user carries X-Forwarded-For
+// with an address of its own, from the range RFC 2544 reserves for
+// benchmarks; a portal configured with trust_proxy then sees hundreds of
+// people instead of one address, whose budget (attempts in flight count
+// against it) would refuse most logins of a large run with 429.
+//
+// --pid: the portal's CPU time (utime + stime of /proc/PID/stat) during the
+// load, reported per successful login or page view, and its peak resident
+// memory (VmHWM of /proc/PID/status, reset after the set-up when the tool
+// may).
 //
 // It only talks to loopback addresses (localhost, 127.0.0.1, ::1): it is a
 // tool for a portal on the same machine, never for someone else's server.
@@ -35,6 +53,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -68,6 +87,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	target := fs.String("target", "http://localhost:8080", "the portal's URL; loopback only (localhost, 127.0.0.1, [::1])")
 	data := fs.String("data", "", "the portal's data folder ('sesame demo --data DIR'): accounts are added to DIR/sesame.db")
+	database := fs.String("database", "", "the portal's database instead of --data: sqlite:PATH or a postgres:// URL (as 'sesame serve' has it)")
+	pid := fs.Int("pid", 0, "the portal's process id: report its CPU time (/proc/PID/stat) and peak resident memory (/proc/PID/status) during the load")
+	forwarded := fs.Bool("forwarded-for", false, "each virtual user sends X-Forwarded-For with its own address from 198.18.0.0/15 (RFC 2544's benchmarking range): for a portal with trust_proxy, whose per-address limit would otherwise refuse more than 50 logins in flight from loopback")
+	scenario := fs.String("scenario", "login", "what each virtual user repeats: login (a whole login), pages (log in once, then GET / with the session)")
 	users := fs.Int("users", 200, fmt.Sprintf("accounts to create and log in with, 1 to %d", maxUsers))
 	concurrency := fs.Int("concurrency", 16, fmt.Sprintf("virtual users logging in at once, 1 to %d", maxConcurrency))
 	duration := fs.Duration("duration", 30*time.Second, "how long to log in for, at most "+maxDuration.String())
@@ -85,20 +108,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	o := options{target: u, users: *users, concurrency: *concurrency, duration: *duration, maxLogins: *logins,
-		setupTimeout: *setupTimeout, skew: *skew, hashParams: config.Default().HashParams(), log: stderr}
+		setupTimeout: *setupTimeout, skew: *skew, hashParams: config.Default().HashParams(), log: stderr, scenario: *scenario, pid: *pid, forwardedFor: *forwarded}
 	if err := o.validate(); err != nil {
 		return err
 	}
-	if *data == "" {
-		return errors.New("--data is required: the folder given to 'sesame demo --data'")
-	}
-	dbPath := filepath.Join(*data, "sesame.db")
-	// Opening creates a missing database: refuse instead, so a mistyped
-	// folder does not become an empty database nobody serves.
-	if _, err := os.Stat(dbPath); err != nil {
-		return fmt.Errorf("no portal database at %s (start 'sesame demo --data %s' first): %w", dbPath, *data, err)
-	}
-	st, err := sqldb.OpenSQLite(ctx, dbPath)
+	st, err := openDatabase(ctx, *data, *database)
 	if err != nil {
 		return err
 	}
@@ -112,6 +126,48 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	load(ctx, client, o, accounts).print(stdout, o)
+	var before procSample
+	if o.pid != 0 {
+		if err := resetPeak(o.pid); err != nil {
+			fmt.Fprintf(stderr, "sesame-load: the peak memory reported includes the set-up: %v\n", err)
+		}
+		if before, err = readProc(o.pid); err != nil {
+			return fmt.Errorf("--pid %d: %w", o.pid, err)
+		}
+	}
+	r := load(ctx, client, o, accounts)
+	if o.pid != 0 {
+		after, err := readProc(o.pid)
+		if err != nil {
+			return fmt.Errorf("--pid %d: %w", o.pid, err)
+		}
+		r.serverCPU, r.serverPeakKB = after.cpu-before.cpu, after.peakKB
+	}
+	r.print(stdout, o)
 	return ctx.Err() // interrupted: the report covers the run until then
+}
+
+// openDatabase opens the portal's database: --database as 'sesame serve'
+// names it, or the demo's --data folder. A SQLite file must exist already:
+// opening would create it, and a mistyped path would become an empty
+// database nobody serves.
+func openDatabase(ctx context.Context, data, database string) (*sqldb.DB, error) {
+	switch {
+	case data != "" && database != "":
+		return nil, errors.New("give --data or --database, not both")
+	case data != "":
+		database = "sqlite:" + filepath.Join(data, "sesame.db")
+	case database == "":
+		return nil, errors.New("--data or --database is required: the portal's data folder ('sesame demo --data') or database ('sesame serve')")
+	}
+	if path, ok := strings.CutPrefix(database, "sqlite:"); ok {
+		if _, err := os.Stat(path); err != nil {
+			return nil, fmt.Errorf("no portal database at %s (start the portal first): %w", path, err)
+		}
+		return sqldb.OpenSQLite(ctx, path)
+	}
+	if !strings.HasPrefix(database, "postgres://") && !strings.HasPrefix(database, "postgresql://") {
+		return nil, fmt.Errorf("--database %q: want sqlite:PATH or a postgres:// URL", database)
+	}
+	return sqldb.OpenPostgres(ctx, database)
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -46,7 +47,7 @@ func TestLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	o := options{target: target, users: 40, concurrency: 4, duration: 3 * time.Second, maxLogins: 30,
-		setupTimeout: 10 * time.Second, skew: 1, hashParams: passhash.TestParams(), log: t.Output()}
+		setupTimeout: 10 * time.Second, skew: 1, hashParams: passhash.TestParams(), log: t.Output(), scenario: "login"}
 	if err := o.validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -107,9 +108,9 @@ func TestPoolTake(t *testing.T) {
 		now       time.Time
 		wantSteps []int64 // the steps handed out, one account released after each
 	}{
-		{"three steps early in a step", cur - 5, early, []int64{cur - 1, cur, cur + 1}},
-		{"not the previous step late in a step", cur - 5, late, []int64{cur, cur + 1}},
-		{"after its last step", cur, early, []int64{cur + 1}},
+		{"the current code early in a step", cur - 5, early, []int64{cur}},
+		{"the current code late in a step", cur - 5, late, []int64{cur}},
+		{"the current code used", cur, early, nil},
 		{"all used", cur + 1, early, nil},
 	}
 	for _, tt := range tests {
@@ -125,13 +126,22 @@ func TestPoolTake(t *testing.T) {
 					t.Fatalf("code %s is not step %d's", code, a.last)
 				}
 				got = append(got, b.last)
-				pl.release(b)
+				pl.release(b, true)
 			}
 			if diff := cmp.Diff(tt.wantSteps, got); diff != "" {
 				t.Errorf("steps (-want +got):\n%s", diff)
 			}
 		})
 	}
+	t.Run("a code the portal did not evaluate stays usable", func(t *testing.T) {
+		pl, _ := newPool(cur - 5)
+		a, code, _ := pl.take(early)
+		pl.release(a, false) // answered 503: not evaluated
+		b, again, ok := pl.take(early)
+		if !ok || again != code || b.last != cur {
+			t.Errorf("after a 503: take = %v, %q (step %d); want the same code %q again", ok, again, b.last, code)
+		}
+	})
 	t.Run("busy account is not handed out twice", func(t *testing.T) {
 		pl, _ := newPool(cur - 5)
 		if _, _, ok := pl.take(early); !ok {
@@ -141,6 +151,59 @@ func TestPoolTake(t *testing.T) {
 			t.Error("second take of a busy account succeeded")
 		}
 	})
+}
+
+// TestPages logs each virtual user in once and then has it view the home
+// page with its session until the count bound.
+func TestPages(t *testing.T) {
+	srv, st := newPortal(t)
+	target, err := loopbackURL(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := options{target: target, users: 8, concurrency: 4, duration: 3 * time.Second, maxLogins: 40,
+		setupTimeout: 10 * time.Second, skew: 1, hashParams: passhash.TestParams(), log: t.Output(), scenario: "pages", pid: os.Getpid()}
+	if err := o.validate(); err != nil {
+		t.Fatal(err)
+	}
+	c := newClient(o.concurrency)
+	accounts, err := setup(t.Context(), st, c, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := load(t.Context(), c, o, accounts)
+	if diff := cmp.Diff(map[string]int{outcomePage: 40}, r.outcomes); diff != "" {
+		t.Errorf("outcomes (-want +got):\n%s", diff)
+	}
+	r.serverCPU, r.serverPeakKB = time.Second, 50<<10
+	var out bytes.Buffer
+	r.print(&out, o)
+	for _, want := range []string{"40 succeeded", "40.0 successful page views per CPU-second", "peak RSS 50.0 MiB"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+func TestBenchmarkAddr(t *testing.T) {
+	for n, want := range map[int]string{0: "198.18.0.0", 1: "198.18.0.1", 300: "198.18.1.44", 70000: "198.19.17.112"} {
+		if got := benchmarkAddr(n); got != want {
+			t.Errorf("benchmarkAddr(%d) = %s, want %s", n, got, want)
+		}
+	}
+}
+
+func TestReadProc(t *testing.T) {
+	s, err := readProc(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.cpu <= 0 || s.peakKB <= 0 {
+		t.Errorf("readProc(self) = %+v, want some CPU time and memory", s)
+	}
+	if _, err := readProc(-1); err == nil {
+		t.Error("readProc(-1) succeeded")
+	}
 }
 
 func TestLoopbackURL(t *testing.T) {
@@ -196,7 +259,11 @@ func TestRunRefuses(t *testing.T) {
 		{[]string{"--duration", "1h", "--data", empty}, "--duration 1h0m0s out of range"},
 		{[]string{"--max-logins", "0", "--data", empty}, "--max-logins 0 out of range"},
 		{[]string{"--skew", "3", "--data", empty}, "--skew 3 out of range"},
-		{[]string{}, "--data is required"},
+		{[]string{}, "--data or --database is required"},
+		{[]string{"--data", empty, "--database", "sqlite:x"}, "not both"},
+		{[]string{"--database", "mysql://x"}, "want sqlite:PATH or a postgres:// URL"},
+		{[]string{"--database", "sqlite:" + empty + "/none.db"}, "no portal database"},
+		{[]string{"--scenario", "crawl", "--data", empty}, "want login or pages"},
 		{[]string{"--data", empty}, "no portal database"},
 		{[]string{"--data", empty, "extra"}, "unexpected argument"},
 	}

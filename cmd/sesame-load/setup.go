@@ -33,6 +33,11 @@ type options struct {
 	// password hash is made with them, so no login pays for a rehash.
 	hashParams passhash.Params
 	log        io.Writer // progress of the set-up
+	scenario   string    // login or pages
+	pid        int       // the portal's process, for its CPU and memory; 0: not measured
+	// forwardedFor: each virtual user sends its own X-Forwarded-For, so a
+	// portal behind a trusted proxy sees many people, not one address.
+	forwardedFor bool
 }
 
 func (o options) validate() error {
@@ -49,6 +54,10 @@ func (o options) validate() error {
 		return fmt.Errorf("--setup-timeout %v out of range 1s..%v", o.setupTimeout, maxSetup)
 	case o.skew < 0 || o.skew > 2:
 		return fmt.Errorf("--skew %d out of range 0..2", o.skew)
+	case o.scenario != "login" && o.scenario != "pages":
+		return fmt.Errorf("--scenario %q: want login or pages", o.scenario)
+	case o.pid < 0:
+		return fmt.Errorf("--pid %d: want a process id", o.pid)
 	}
 	return o.hashParams.Validate(false)
 }
@@ -60,8 +69,12 @@ type loadAccount struct {
 	secret     []byte
 	totp       totp.Params
 	last       int64 // the last time step used; the portal refuses it and every earlier one
+	prev       int64 // last before the login in flight, should the portal not evaluate its code
 	busy       bool  // a virtual user is logging in with it
 }
+
+// setupBrowsers bounds the browsers that enrol the accounts.
+const setupBrowsers = 8
 
 // loadAnswer is the accounts' security answer.
 const loadAnswer = "sesame-load"
@@ -105,13 +118,14 @@ func setup(ctx context.Context, st store.Store, c *http.Client, o options) ([]*l
 	}
 	fmt.Fprintf(o.log, "sesame-load: created %d accounts load-%s-*@load.sesame.test; linking their authenticators through the wizard\n", o.users, run)
 
-	// Enrol with o.concurrency browsers; the first failure stops the others,
-	// so a wrong --data folder costs a few failed attempts, not thousands.
+	// Enrol with up to setupBrowsers browsers (more would only queue for
+	// the hash of step 1); the first failure stops the others, so a wrong
+	// database costs a few failed attempts, not thousands.
 	ctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
 	next := make(chan *loadAccount)
 	var wg sync.WaitGroup
-	for range o.concurrency {
+	for range min(o.concurrency, setupBrowsers) {
 		wg.Go(func() {
 			b := newBrowser(c, o.target)
 			for a := range next {
@@ -153,6 +167,12 @@ func enrol(ctx context.Context, b *browser, a *loadAccount, skew int) error {
 	post := func(path string, form url.Values, want string) error {
 		form.Set("csrf", csrf)
 		ans, err := b.do(ctx, http.MethodPost, path, form)
+		for tries := 0; err == nil && ans.status == http.StatusServiceUnavailable && tries < 10; tries++ {
+			// The portal is busy (another run's load?): come back when it says.
+			wait, _ := strconv.Atoi(ans.retryAfter)
+			sleep(ctx, time.Duration(max(wait, 1))*time.Second)
+			ans, err = b.do(ctx, http.MethodPost, path, form)
+		}
 		if err != nil {
 			return err
 		}
@@ -178,13 +198,12 @@ func enrol(ctx context.Context, b *browser, a *loadAccount, skew int) error {
 	if a.secret, a.totp, err = parseOTPAuth(uri, skew); err != nil {
 		return fmt.Errorf("%s: %w", a.identifier, err)
 	}
-	// The earliest step the portal will still accept when the request
-	// arrives, so the account's later steps stay free for logins. Should
-	// the step end on the way, the portal allows two more tries.
+	// The earliest step the portal accepts now, so the current step stays
+	// free for the first login. Should the step end on the way, the portal
+	// allows two more tries.
 	var last error
 	for range 2 {
-		lo, _ := window(a.totp, time.Now())
-		step := max(lo, 0)
+		step := max(a.totp.Step(time.Now())-int64(a.totp.Skew), 0)
 		code := totp.HOTP(a.secret, uint64(step), a.totp.Digits, a.totp.Algorithm)
 		if last = post("/totp/init/code", url.Values{"totp": {code}}, "/totp/init/done"); last == nil {
 			a.last = highestSame(a, step, code)

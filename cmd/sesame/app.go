@@ -100,7 +100,7 @@ func newApp(ctx context.Context, c config.Config, log *slog.Logger) (*app, error
 	a := &app{cfg: c, log: log, store: st}
 	a.auth = &auth.Service{
 		Store:  st,
-		Hasher: passhash.New(c.HashParams(), c.Argon2.Concurrent),
+		Hasher: passhash.NewWith(c.HashParams(), passhash.Options{Concurrent: c.Argon2.Concurrent, MaxWait: c.Argon2.MaxWait}),
 		Keys:   keys,
 		TOTP:   c.TOTPParams(),
 		Throttle: account.Throttle{FreeFailures: c.Lockout.FreeFailures, BaseDelay: c.Lockout.BaseDelay,

@@ -49,7 +49,27 @@ var (
 	ErrFlowExpired = errors.New("auth: the initialisation has expired")
 	// ErrInvalid: the input breaks a rule stated in the error's message key.
 	ErrInvalid = errors.New("auth: invalid input")
+	// ErrBusy: so many requests wait for a hashing turn that this one's would
+	// come later than the configured bound. Nothing was evaluated and no
+	// attempt spent: the person may simply try again in a few seconds.
+	ErrBusy = errors.New("auth: the portal is busy")
 )
+
+// admit takes the flow's place in the hashing queue before anything is
+// reserved: ErrBusy when the queue is too long. Call done once the flow
+// has finished hashing.
+func (s *Service) admit(ctx context.Context) (_ context.Context, done func(), err error) {
+	ctx, done, err = s.Hasher.Admit(ctx)
+	return ctx, done, busy(err)
+}
+
+// busy maps the hasher's refusal to ErrBusy; other errors are unchanged.
+func busy(err error) error {
+	if errors.Is(err, passhash.ErrBusy) {
+		return ErrBusy
+	}
+	return err
+}
 
 // WrongCodeError is a wrong code during enrolment; TriesLeft more are allowed.
 type WrongCodeError struct{ TriesLeft int }
@@ -114,8 +134,15 @@ func AddressKey(addr string) string {
 // caller settles (succeeded, failed or release) once the rest of the flow is
 // decided. On a wrong password the failure is recorded and ErrCredentials
 // returned; if the client goes away before its hash is computed, the
-// reservation is given back and ctx's error returned.
+// reservation is given back and ctx's error returned; ErrBusy, before
+// anything is reserved or after the reservation was given back, when the
+// wait for a hashing turn would be too long.
 func (s *Service) verifyPassword(ctx context.Context, c Credentials, action string) (account.Account, *attempt, error) {
+	ctx, done, err := s.admit(ctx)
+	if err != nil {
+		return account.Account{}, nil, err
+	}
+	defer done()
 	at, err := s.reserveAddress(ctx, c.Addr, action, boundSubject(c.Identifier))
 	if err != nil {
 		return account.Account{}, nil, err
@@ -131,7 +158,10 @@ func (s *Service) verifyPassword(ctx context.Context, c Credentials, action stri
 			at.release()
 			return account.Account{}, nil, err
 		}
-		s.Hasher.Dummy(ctx)
+		if err := s.Hasher.Dummy(ctx); errors.Is(err, passhash.ErrBusy) {
+			at.release()
+			return account.Account{}, nil, ErrBusy
+		}
 		return account.Account{}, nil, at.failed("unknown account")
 	}
 	if err := at.reserveAccount(ctx, a.ID); errors.Is(err, errNoBudget) {
@@ -144,6 +174,10 @@ func (s *Service) verifyPassword(ctx context.Context, c Credentials, action stri
 	if ctx.Err() != nil {
 		at.release() // never evaluated, or evaluated for nobody: the client is gone
 		return account.Account{}, nil, ctx.Err()
+	}
+	if errors.Is(err, passhash.ErrBusy) {
+		at.release() // never evaluated: the turn would have come too late
+		return account.Account{}, nil, ErrBusy
 	}
 	if err != nil {
 		s.Log.Error("stored password hash unusable", "account", a.ID, "err", err)

@@ -130,6 +130,11 @@ func (s *Service) AnswerQuestion(ctx context.Context, token, answer, addr string
 	if err := checkAnswer(answer); err != nil {
 		return err
 	}
+	ctx, done, err := s.admit(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
 	at, err := s.reserve(ctx, a, addr, ActionQuestionAnswer)
 	if err != nil {
 		return err
@@ -138,6 +143,10 @@ func (s *Service) AnswerQuestion(ctx context.Context, token, answer, addr string
 	if ctx.Err() != nil {
 		at.release()
 		return ctx.Err()
+	}
+	if errors.Is(err, passhash.ErrBusy) {
+		at.release()
+		return ErrBusy
 	}
 	if err != nil || !ok {
 		if ferr := at.failed("wrong answer"); !errors.Is(ferr, ErrCredentials) {
@@ -182,7 +191,7 @@ func (s *Service) ChooseQuestion(ctx context.Context, token, key, own, answer, a
 	}
 	hash, err := s.Hasher.Hash(ctx, norm)
 	if err != nil {
-		return err
+		return busy(err)
 	}
 	return s.answered(ctx, e, a, addr, nil, func(tx store.Store) error {
 		_, err := tx.UpdateAccount(ctx, a.ID, func(acc *account.Account) error {

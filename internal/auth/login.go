@@ -14,7 +14,8 @@ import (
 
 // Login checks identifier, password and code (SPEC 2.1). It returns the
 // account, or ErrCredentials for any wrong part (and for a locked or disabled
-// account), ErrAddressThrottled, or — once the password was right —
+// account), ErrAddressThrottled, ErrBusy (nothing evaluated, no attempt
+// spent) when the portal is too busy to hash in time, or — once the password was right —
 // ErrNotEnrolled when the account has no authenticator (also when it was
 // unlinked while the code was being checked).
 func (s *Service) Login(ctx context.Context, c Credentials) (account.Account, error) {
@@ -138,7 +139,8 @@ func (s *Service) Session(ctx context.Context, p SessionPolicy, token string) (s
 		return store.Session{}, account.Account{}, ErrNoSession
 	}
 	hash := HashToken(token)
-	ss, err := s.Store.GetSession(ctx, hash)
+	// One query for both: every logged-in request comes through here.
+	ss, a, err := s.Store.GetSessionAccount(ctx, hash)
 	if errors.Is(err, store.ErrNotFound) {
 		return store.Session{}, account.Account{}, ErrNoSession
 	} else if err != nil {
@@ -149,8 +151,7 @@ func (s *Service) Session(ctx context.Context, p SessionPolicy, token string) (s
 		s.Store.DeleteSession(ctx, hash)
 		return store.Session{}, account.Account{}, ErrNoSession
 	}
-	a, err := s.Store.GetAccount(ctx, ss.AccountID)
-	if err != nil || a.Disabled {
+	if a.Disabled {
 		s.Store.DeleteSession(ctx, hash)
 		return store.Session{}, account.Account{}, ErrNoSession
 	}
@@ -228,12 +229,18 @@ var ErrSeveralAccounts = errors.New("auth: the credentials match several account
 // work is the same whichever exist), every existing one reserving an
 // attempt first. No match records a failure on each; exactly one goes on to
 // its code as Login does, the others' attempts given back; several return
-// ErrSeveralAccounts (all given back) and the caller asks the type.
+// ErrSeveralAccounts (all given back) and the caller asks the type; ErrBusy
+// (all given back) as for Login.
 func (s *Service) LoginAny(ctx context.Context, c Credentials, types []account.Type) (account.Account, error) {
 	if len(types) == 1 {
 		c.Type = types[0]
 		return s.Login(ctx, c)
 	}
+	ctx, done, err := s.admit(ctx)
+	if err != nil {
+		return account.Account{}, err
+	}
+	defer done()
 	first, err := s.reserveAddress(ctx, c.Addr, ActionLogin, boundSubject(c.Identifier))
 	if err != nil {
 		return account.Account{}, err
@@ -252,13 +259,16 @@ func (s *Service) LoginAny(ctx context.Context, c Credentials, types []account.T
 		first.release()
 	}
 	for _, t := range types {
-		if idErr != nil {
-			s.Hasher.Dummy(ctx)
-			continue
+		var a account.Account
+		err := idErr
+		if err == nil {
+			a, err = s.Store.FindAccount(ctx, t, id)
 		}
-		a, err := s.Store.FindAccount(ctx, t, id)
-		if errors.Is(err, store.ErrNotFound) {
-			s.Hasher.Dummy(ctx)
+		if idErr != nil || errors.Is(err, store.ErrNotFound) {
+			if err := s.Hasher.Dummy(ctx); errors.Is(err, passhash.ErrBusy) {
+				releaseAll()
+				return account.Account{}, ErrBusy
+			}
 			continue
 		} else if err != nil {
 			releaseAll()
@@ -280,6 +290,10 @@ func (s *Service) LoginAny(ctx context.Context, c Credentials, types []account.T
 		if ctx.Err() != nil {
 			releaseAll()
 			return account.Account{}, ctx.Err()
+		}
+		if errors.Is(err, passhash.ErrBusy) {
+			releaseAll()
+			return account.Account{}, ErrBusy
 		}
 		k.ok = err == nil && ok
 	}

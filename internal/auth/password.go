@@ -150,6 +150,13 @@ func (p *Passwords) ChangePassword(ctx context.Context, c ChangePassword) error 
 	if err := checkNew(c.New, c.Confirm, c.Identifier); err != nil {
 		return err
 	}
+	// One place in the hashing queue for both hashes (the current
+	// password's and the new one's).
+	ctx, done, err := p.admit(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
 	a, at, err := p.verifyPassword(ctx, c.Credentials, ActionPasswordChange)
 	if err != nil {
 		return err
@@ -163,7 +170,7 @@ func (p *Passwords) ChangePassword(ctx context.Context, c ChangePassword) error 
 	hash, err := p.Hasher.Hash(ctx, c.New)
 	if err != nil {
 		at.release()
-		return err
+		return busy(err)
 	}
 	ctx, now, ok := at.ctx, p.now(), false
 	err = p.Store.InTx(ctx, func(tx store.Store) error {
@@ -408,8 +415,14 @@ func (p *Passwords) hasAuthenticator(ctx context.Context, accountID int64) (bool
 // The authenticator stays linked: the next login needs the code as before.
 //
 // Errors: ErrResetInvalid, ErrAddressThrottled, *InvalidError (the rule's
-// Key), *WrongCodeError with the tries the link has left, ErrResetLocked.
+// Key), *WrongCodeError with the tries the link has left, ErrResetLocked,
+// ErrBusy (nothing spent) when the portal is too busy to hash in time.
 func (p *Passwords) ResetPassword(ctx context.Context, token, newPassword, confirm, code, addr string) error {
+	ctx, done, err := p.admit(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
 	r, a, at, err := p.resetLink(ctx, token, addr)
 	if err != nil {
 		return err
@@ -454,7 +467,7 @@ func (p *Passwords) ResetPassword(ctx context.Context, token, newPassword, confi
 	hash, err := p.Hasher.Hash(ctx, newPassword)
 	if err != nil {
 		at.release()
-		return err
+		return busy(err)
 	}
 	ctx = at.ctx
 	now := p.now()

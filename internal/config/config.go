@@ -73,6 +73,11 @@ type Argon2 struct {
 	Time       uint32 `yaml:"time"`
 	Threads    uint8  `yaml:"threads"`
 	Concurrent int    `yaml:"concurrent"` // hashes computed at once; 0: the number of CPUs
+	// MaxWait bounds how long a login waits for a hashing turn: one whose
+	// turn would come later is answered at once with 503 and Retry-After
+	// (nothing checked, no attempt spent) instead of queueing until the
+	// client gives up.
+	MaxWait time.Duration `yaml:"max_wait"`
 }
 
 // Sessions bound a login's life.
@@ -151,7 +156,7 @@ func Default() Config {
 		DefaultLang: "fr",
 		AppName:     "Finagora",
 		TOTP:        TOTP{Digits: 6, Period: 30 * time.Second, Skew: 1},
-		Argon2:      Argon2{MemoryKiB: p.Memory, Time: p.Time, Threads: p.Threads},
+		Argon2:      Argon2{MemoryKiB: p.Memory, Time: p.Time, Threads: p.Threads, MaxWait: 3 * time.Second},
 		Sessions:    Sessions{Idle: 30 * time.Minute, Absolute: 12 * time.Hour},
 		SMTP:        SMTP{TLS: "starttls", FromName: "Sesame"},
 		Sim:         simulation.DefaultBasis(),
@@ -199,6 +204,13 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 		}
 		c.SMTP.Port = n
 	}
+	if v := getenv("SESAME_ARGON2_MAX_WAIT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("config: SESAME_ARGON2_MAX_WAIT: %w", err)
+		}
+		c.Argon2.MaxWait = d
+	}
 	if v := getenv("SESAME_TRUST_PROXY"); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
@@ -238,6 +250,9 @@ func (c Config) Validate(strict bool) error {
 	if err := c.HashParams().Validate(strict); err != nil {
 		bad("argon2: %v", err)
 	}
+	if c.Argon2.MaxWait <= 0 || c.Argon2.MaxWait > maxHashWait {
+		bad("argon2: max_wait must be above 0 and at most %v (a login must be answered before the server's write timeout)", maxHashWait)
+	}
 	if c.Sessions.Idle <= 0 || c.Sessions.Absolute < c.Sessions.Idle {
 		bad("sessions: idle must be positive and absolute at least idle")
 	}
@@ -259,6 +274,10 @@ func (c Config) Validate(strict bool) error {
 	}
 	return errors.Join(errs...)
 }
+
+// maxHashWait keeps a login's wait for a hashing turn well under the
+// portal's 30 s write timeout.
+const maxHashWait = 20 * time.Second
 
 // validate checks Finagora's single sign-on settings, when there is an
 // issuer; the finagora package checks them again, in more detail.

@@ -79,6 +79,11 @@ func (l Lang) Tag() language.Tag {
 type Catalog struct {
 	localizers map[Lang]*goi18n.Localizer
 	keys       map[Lang][]string
+	// plain holds, per language, the messages that need no data (no
+	// template action, no plural forms), translated once at Load: a page
+	// asks for dozens of them, and go-i18n's Localize costs microseconds
+	// each.
+	plain map[Lang]map[string]string
 }
 
 // Load reads the catalog in fsys: for each language, the file <lang>.json and
@@ -89,13 +94,14 @@ type Catalog struct {
 func Load(fsys fs.FS) (*Catalog, error) {
 	bundle := goi18n.NewBundle(language.English)
 	bundle.RegisterUnmarshalFunc("json", json.Unmarshal)
-	c := &Catalog{localizers: map[Lang]*goi18n.Localizer{}, keys: map[Lang][]string{}}
+	c := &Catalog{localizers: map[Lang]*goi18n.Localizer{}, keys: map[Lang][]string{}, plain: map[Lang]map[string]string{}}
 	for _, l := range Supported {
 		files, err := fs.Glob(fsys, "*"+string(l)+".json")
 		if err != nil {
 			return nil, fmt.Errorf("i18n: %w", err)
 		}
 		seen := map[string]string{}
+		plain := map[string]bool{} // keys whose message is a string without template actions
 		for _, name := range files {
 			if name != string(l)+".json" && !strings.HasSuffix(name, "."+string(l)+".json") {
 				continue
@@ -108,11 +114,15 @@ func Load(fsys fs.FS) (*Catalog, error) {
 			if err := json.Unmarshal(data, &raw); err != nil {
 				return nil, fmt.Errorf("i18n: %s: %w", name, err)
 			}
-			for k := range raw {
+			for k, v := range raw {
 				if other, dup := seen[k]; dup {
 					return nil, fmt.Errorf("i18n: key %q is in both %s and %s", k, other, name)
 				}
 				seen[k] = name
+				var text string
+				if json.Unmarshal(v, &text) == nil && !strings.Contains(text, "{{") {
+					plain[k] = true
+				}
 			}
 			if _, err := bundle.ParseMessageFileBytes(data, strings.TrimSuffix(name, "."+string(l)+".json")+"."+string(l)+".json"); err != nil {
 				return nil, fmt.Errorf("i18n: %s: %w", name, err)
@@ -128,6 +138,12 @@ func Load(fsys fs.FS) (*Catalog, error) {
 		sort.Strings(keys)
 		c.keys[l] = keys
 		c.localizers[l] = goi18n.NewLocalizer(bundle, string(l))
+		c.plain[l] = map[string]string{}
+		for k := range plain {
+			if msg, err := c.localizers[l].Localize(&goi18n.LocalizeConfig{MessageID: k}); err == nil {
+				c.plain[l][k] = msg
+			}
+		}
 	}
 	for _, l := range Supported[1:] {
 		if missing, extra := diff(c.keys[Supported[0]], c.keys[l]); len(missing)+len(extra) > 0 {
@@ -164,6 +180,11 @@ func (c *Catalog) Has(key string) bool {
 // programming error; it is returned as the key itself so that a page still
 // renders and the catalog test finds it.
 func (c *Catalog) T(l Lang, key string, data any) string {
+	if data == nil {
+		if msg, ok := c.plain[l][key]; ok {
+			return msg
+		}
+	}
 	loc, ok := c.localizers[l]
 	if !ok {
 		loc = c.localizers[EN]

@@ -74,3 +74,33 @@ func TestLoad(t *testing.T) {
 		t.Error("Load accepted a catalog with a missing key")
 	}
 }
+
+// Messages without data are translated once at Load; they must read the
+// same as when go-i18n renders them, and a message with data must still
+// get its data.
+func TestPlainMessages(t *testing.T) {
+	c, err := Load(fstest.MapFS{
+		"fr.json": {Data: []byte(`{"a.plain": "Bonjour", "a.data": "Bonjour {{.Name}}"}`)},
+		"nl.json": {Data: []byte(`{"a.plain": "Hallo", "a.data": "Hallo {{.Name}}"}`)},
+		"en.json": {Data: []byte(`{"a.plain": "Hello", "a.data": "Hello {{.Name}}"}`)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := c.plain[NL]["a.data"]; ok {
+		t.Error("a message with data was translated once")
+	}
+	for _, tt := range []struct {
+		l         Lang
+		key, want string
+		data      any
+	}{
+		{NL, "a.plain", "Hallo", nil},
+		{FR, "a.data", "Bonjour Anne", map[string]any{"Name": "Anne"}},
+		{EN, "a.plain", "Hello", map[string]any{}},
+	} {
+		if got := c.T(tt.l, tt.key, tt.data); got != tt.want {
+			t.Errorf("T(%s, %s) = %q, want %q", tt.l, tt.key, got, tt.want)
+		}
+	}
+}

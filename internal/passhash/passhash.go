@@ -8,6 +8,14 @@
 // hashes at once and makes the others wait, so a burst of logins queues
 // instead of exhausting memory.
 //
+// A queue that is too long is worse than a refusal: a person whose login
+// waits 30 s gives up, and the work done for them is wasted. With a bound
+// on the wait (Options.MaxWait), a caller whose turn would come later than
+// the bound is refused at once with ErrBusy, before any work: Admit decides
+// it from the number of callers ahead and the moving average of one
+// computation, and the wait for a turn itself gives up at the bound should
+// the estimate have been wrong.
+//
 // Everything read back from storage is bounded before use: a tampered row
 // claiming m=4 TiB or t=10^9 is refused as malformed rather than obeyed.
 package passhash
@@ -31,6 +39,10 @@ import (
 // ErrMalformed wraps every error about a stored PHC string that cannot be
 // parsed or whose parameters are out of bounds.
 var ErrMalformed = errors.New("passhash: malformed hash")
+
+// ErrBusy is returned instead of waiting longer than the Hasher's bound for
+// a turn; nothing was computed.
+var ErrBusy = errors.New("passhash: busy: the wait for a hashing turn would exceed the bound")
 
 // ErrTooLong is returned for a secret longer than MaxSecretLen bytes.
 var ErrTooLong = errors.New("passhash: secret too long")
@@ -113,58 +125,213 @@ func (p Params) Validate(strict bool) error {
 // Hasher hashes and verifies secrets with fixed parameters, running at most a
 // fixed number of argon2id computations at once. It is safe for concurrent use.
 type Hasher struct {
-	p   Params
-	sem chan struct{} // one token per running computation
+	p       Params
+	sem     chan struct{} // one token per running computation
+	maxWait time.Duration // 0: wait as long as it takes
+	now     func() time.Time
 	// kdf is argon2.IDKey; tests replace it to observe concurrency.
 	kdf func(password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte
 	// took is a moving average of how long a verification takes, turn
 	// included, in nanoseconds: what Pause waits.
 	took atomic.Int64
+	// compute is a moving average of one computation alone, in
+	// nanoseconds: what each caller ahead in the queue costs the next.
+	compute atomic.Int64
+
+	admitted atomic.Int64  // callers counted in the queue: admitted, not yet done
+	waiting  atomic.Int64  // callers waiting for a turn now
+	running  atomic.Int64  // computations running now
+	shed     atomic.Uint64 // callers refused with ErrBusy
+	computed atomic.Uint64 // computations done
+}
+
+// Options tune a Hasher beyond its parameters.
+type Options struct {
+	// Concurrent bounds the computations run at once; runtime.NumCPU()
+	// when <= 0.
+	Concurrent int
+	// MaxWait bounds how long a caller waits for a turn: one that would
+	// wait longer gets ErrBusy at once. 0: no bound.
+	MaxWait time.Duration
+	// Now is the clock that times computations; time.Now when nil.
+	Now func() time.Time
 }
 
 // New returns a Hasher that hashes with p and computes at most concurrent
 // hashes at once (runtime.NumCPU() when concurrent <= 0); further calls wait
-// for a turn. p should have passed Validate(true) at start-up; if it does not
-// pass Validate(false), Hash returns an error.
+// for a turn, without bound. p should have passed Validate(true) at
+// start-up; if it does not pass Validate(false), Hash returns an error.
 func New(p Params, concurrent int) *Hasher {
-	if concurrent <= 0 {
-		concurrent = runtime.NumCPU()
-	}
-	return &Hasher{p: p, sem: make(chan struct{}, concurrent), kdf: argon2.IDKey}
+	return NewWith(p, Options{Concurrent: concurrent})
 }
+
+// NewWith is New with a bound on the wait and a clock.
+func NewWith(p Params, o Options) *Hasher {
+	if o.Concurrent <= 0 {
+		o.Concurrent = runtime.NumCPU()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &Hasher{p: p, sem: make(chan struct{}, o.Concurrent), maxWait: max(o.MaxWait, 0), now: o.Now, kdf: argon2.IDKey}
+}
+
+// Stats is a snapshot of a Hasher's queue, for metrics.
+type Stats struct {
+	Concurrent int           // computations allowed at once
+	Admitted   int64         // callers counted in the queue (admitted and not done)
+	Waiting    int64         // callers waiting for a turn
+	Running    int64         // computations running
+	Shed       uint64        // callers refused with ErrBusy since start
+	Computed   uint64        // computations done since start
+	Compute    time.Duration // moving average of one computation
+	MaxWait    time.Duration // the bound on a wait; 0: none
+}
+
+// Stats returns the queue's current figures.
+func (h *Hasher) Stats() Stats {
+	return Stats{Concurrent: cap(h.sem), Admitted: h.admitted.Load(), Waiting: h.waiting.Load(), Running: h.running.Load(),
+		Shed: h.shed.Load(), Computed: h.computed.Load(), Compute: time.Duration(h.compute.Load()), MaxWait: h.maxWait}
+}
+
+// ticket is an admitted caller's place in the queue, carried in its context
+// so that the computations of its flow are not counted twice.
+type ticket struct {
+	h     *Hasher
+	since time.Time
+	done  atomic.Bool
+}
+
+type ticketKey struct{}
+
+func (t *ticket) release() {
+	if t.done.CompareAndSwap(false, true) {
+		t.h.admitted.Add(-1)
+	}
+}
+
+// Admit decides whether a flow that is about to hash gets in the queue:
+// ErrBusy (counted as shed) when the callers already admitted would keep
+// its turn from coming within the bound, judged from their number and the
+// average computation — so a refused flow is refused before it does any
+// work. Otherwise it returns ctx carrying its place in the queue (the
+// flow's computations wait no longer than the bound from now) and done,
+// which gives the place back: call it when the flow has finished hashing.
+// Without a bound every flow is admitted.
+func (h *Hasher) Admit(ctx context.Context) (context.Context, func(), error) {
+	if t, ok := ctx.Value(ticketKey{}).(*ticket); ok && t.h == h && !t.done.Load() {
+		return ctx, func() {}, nil // admitted already: one place per flow
+	}
+	t, err := h.admit()
+	if err != nil {
+		return ctx, func() {}, err
+	}
+	return context.WithValue(ctx, ticketKey{}, t), t.release, nil
+}
+
+func (h *Hasher) admit() (*ticket, error) {
+	ahead := h.admitted.Add(1)
+	if h.maxWait > 0 && h.expectedWait(ahead) > h.maxWait {
+		h.admitted.Add(-1)
+		h.shed.Add(1)
+		return nil, ErrBusy
+	}
+	return &ticket{h: h, since: h.now()}, nil
+}
+
+// expectedWait is how long the n-th caller in the queue (itself included)
+// waits for its turn: with c turns, it starts once n-c computations ahead
+// of it have ended, c at a time.
+func (h *Hasher) expectedWait(n int64) time.Duration {
+	c := int64(cap(h.sem))
+	if n <= c {
+		return 0
+	}
+	return time.Duration((n - c + c - 1) / c * h.compute.Load())
+}
+
+// ExpectedWait is how long a caller admitted now would wait for a turn.
+func (h *Hasher) ExpectedWait() time.Duration { return h.expectedWait(h.admitted.Load() + 1) }
 
 // Params returns the parameters h hashes with.
 func (h *Hasher) Params() Params { return h.p }
 
 // derive computes argon2id once a turn is free. Waiting ends with ctx.Err()
-// if ctx is done first; once started, a computation runs to the end.
+// if ctx is done first, and with ErrBusy at the bound (counted from the
+// flow's admission); once started, a computation runs to the end. A caller
+// not admitted through Admit is admitted here.
 func (h *Hasher) derive(ctx context.Context, secret string, salt []byte, p Params) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	select {
-	case h.sem <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	t, ok := ctx.Value(ticketKey{}).(*ticket)
+	if !ok || t.h != h || t.done.Load() {
+		var err error
+		if t, err = h.admit(); err != nil {
+			return nil, err
+		}
+		defer t.release()
 	}
-	defer func() { <-h.sem }()
-	return h.kdf([]byte(NormalizeSecret(secret)), salt, p.Time, p.Memory, p.Threads, p.KeyLen), nil
+	if err := h.turn(ctx, t); err != nil {
+		return nil, err
+	}
+	h.running.Add(1)
+	defer func() { h.running.Add(-1); <-h.sem }()
+	start := h.now()
+	key := h.kdf([]byte(NormalizeSecret(secret)), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
+	if p == h.p {
+		// Only computations at h's parameters predict the queue's pace.
+		average(&h.compute, h.now().Sub(start))
+	}
+	h.computed.Add(1)
+	return key, nil
 }
 
-// observe folds one verification's duration into the moving average (a
-// weight of 1/8 for the newest), lock-free.
-func (h *Hasher) observe(d time.Duration) {
+// turn waits for a free turn: until ctx is done, or until t's wait reaches
+// the bound (ErrBusy).
+func (h *Hasher) turn(ctx context.Context, t *ticket) error {
+	select {
+	case h.sem <- struct{}{}:
+		return nil
+	default:
+	}
+	h.waiting.Add(1)
+	defer h.waiting.Add(-1)
+	var expire <-chan time.Time
+	if h.maxWait > 0 {
+		timer := time.NewTimer(h.maxWait - h.now().Sub(t.since))
+		defer timer.Stop()
+		expire = timer.C
+	}
+	select {
+	case h.sem <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-expire:
+		h.shed.Add(1)
+		return ErrBusy
+	}
+}
+
+// average folds one duration into a moving average (a weight of 1/8 for
+// the newest), lock-free.
+func average(avg *atomic.Int64, d time.Duration) {
 	for {
-		old := h.took.Load()
-		avg := int64(d)
+		old := avg.Load()
+		v := int64(d)
 		if old != 0 {
-			avg = old + (int64(d)-old)/8
+			v = old + (int64(d)-old)/8
 		}
-		if h.took.CompareAndSwap(old, avg) {
+		if avg.CompareAndSwap(old, v) {
 			return
 		}
 	}
 }
+
+// observe folds one verification's duration, turn included, into what
+// Pause waits.
+func (h *Hasher) observe(d time.Duration) { average(&h.took, d) }
 
 // Pause waits as long as a verification currently takes — its turn in the
 // queue included — without computing anything, or until ctx is done. An
@@ -187,7 +354,8 @@ func (h *Hasher) Pause(ctx context.Context) {
 // Hash returns the PHC string of secret under a new random salt. The secret
 // is normalized with NormalizeSecret first, here and in Verify, so callers
 // cannot forget it. Errors: ErrTooLong, ctx.Err() while waiting for a turn,
-// invalid parameters, or a failing random source.
+// ErrBusy when the turn would come too late, invalid parameters, or a
+// failing random source.
 func (h *Hasher) Hash(ctx context.Context, secret string) (string, error) {
 	if err := h.p.Validate(false); err != nil {
 		return "", err
@@ -210,14 +378,17 @@ func (h *Hasher) Hash(ctx context.Context, secret string) (string, error) {
 // constant time, and whether encoded was made with parameters other than h's
 // (needsRehash: the caller should store a fresh Hash after a successful login).
 // Errors: a malformed or out-of-bounds encoded (wrapping ErrMalformed, after
-// the same work as a real verification), ctx.Err() while waiting for a turn. A secret over MaxSecretLen simply does not match
+// the same work as a real verification), ctx.Err() while waiting for a turn,
+// ErrBusy when the turn would come too late (nothing computed). A secret over MaxSecretLen simply does not match
 // (no error), after the same work as any other attempt.
 func (h *Hasher) Verify(ctx context.Context, encoded, secret string) (ok bool, needsRehash bool, err error) {
 	p, salt, want, err := decode(encoded)
 	if err != nil {
 		// Still spend a verification's time: an account whose hash is empty
 		// or unusable must not answer faster than one whose hash is fine.
-		h.Dummy(ctx)
+		if derr := h.Dummy(ctx); errors.Is(derr, ErrBusy) || ctx.Err() != nil {
+			return false, false, derr
+		}
 		return false, false, err
 	}
 	return h.verify(ctx, p, salt, want, secret)
@@ -228,12 +399,12 @@ func (h *Hasher) verify(ctx context.Context, p Params, salt, want []byte, secret
 	if tooLong {
 		secret = "" // still do the work, so length is not a shortcut
 	}
-	start := time.Now()
+	start := h.now()
 	got, err := h.derive(ctx, secret, salt, p)
 	if err != nil {
 		return false, false, err
 	}
-	h.observe(time.Since(start))
+	h.observe(h.now().Sub(start))
 	ok = subtle.ConstantTimeCompare(got, want) == 1 && !tooLong
 	return ok, p != h.p, nil
 }
@@ -241,19 +412,21 @@ func (h *Hasher) verify(ctx context.Context, p Params, salt, want []byte, secret
 // Dummy does the work of a Verify against a hash with h's parameters, and
 // throws the result away. Call it when the identifier is unknown so that the
 // answer takes as long as for a known account: timing must not tell which
-// identifiers exist.
-func (h *Hasher) Dummy(ctx context.Context) {
+// identifiers exist. Its error is ctx's or ErrBusy when no hash was
+// computed (the caller answers as it would for a real verification).
+func (h *Hasher) Dummy(ctx context.Context) error {
 	p := h.p
 	if p.Validate(false) != nil {
-		return // Hash fails at once too, so this costs the same
+		return nil // Hash fails at once too, so this costs the same
 	}
 	// Parsing is part of Verify's cost; parse a well-formed string of the
 	// right shape, then derive like Verify does.
 	p, salt, want, err := decode(encode(p, make([]byte, p.SaltLen), make([]byte, p.KeyLen)))
 	if err != nil {
-		return
+		return nil
 	}
-	_, _, _ = h.verify(ctx, p, salt, want, "dummy")
+	_, _, err = h.verify(ctx, p, salt, want, "dummy")
+	return err
 }
 
 // b64 is the PHC format's base64: standard alphabet, no padding. Strict

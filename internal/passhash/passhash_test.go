@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -461,4 +462,175 @@ func BenchmarkHashDefault(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// fakeClock is a clock that moves only when told.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *fakeClock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+func TestAdmitShedsWhenTheQueueIsFull(t *testing.T) {
+	clock := &fakeClock{t: time.Unix(1e9, 0)}
+	h := NewWith(TestParams(), Options{Concurrent: 2, MaxWait: 3 * time.Second, Now: clock.now})
+	var computed atomic.Int32
+	h.kdf = func(password, salt []byte, time_, memory uint32, threads uint8, keyLen uint32) []byte {
+		computed.Add(1)
+		clock.advance(time.Second) // every computation takes one second
+		return make([]byte, keyLen)
+	}
+	if err := h.Dummy(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.Stats().Compute; got != time.Second {
+		t.Fatalf("average computation %v, want 1s", got)
+	}
+	// Two turns, one second each: the 8th caller waits ceil(6/2) = 3 s, the
+	// bound; the 9th would wait 4 s.
+	var done []func()
+	for i := range 8 {
+		_, release, err := h.Admit(t.Context())
+		if err != nil {
+			t.Fatalf("caller %d refused: %v", i+1, err)
+		}
+		done = append(done, release)
+	}
+	if got := h.ExpectedWait(); got != 4*time.Second {
+		t.Errorf("ExpectedWait = %v, want 4s", got)
+	}
+	before := computed.Load()
+	if _, _, err := h.Admit(t.Context()); !errors.Is(err, ErrBusy) {
+		t.Fatalf("9th caller: err = %v, want ErrBusy", err)
+	}
+	// Callers that do not go through Admit are judged the same way.
+	if _, err := h.Hash(t.Context(), "pw"); !errors.Is(err, ErrBusy) {
+		t.Errorf("Hash with a full queue: err = %v, want ErrBusy", err)
+	}
+	if _, _, err := h.Verify(t.Context(), "$argon2id$v=19$m=64,t=1,p=1$c29tZXNhbHQ$"+strings.Repeat("A", 43), "pw"); !errors.Is(err, ErrBusy) {
+		t.Errorf("Verify with a full queue: err = %v, want ErrBusy", err)
+	}
+	if err := h.Dummy(t.Context()); !errors.Is(err, ErrBusy) {
+		t.Errorf("Dummy with a full queue: err = %v, want ErrBusy", err)
+	}
+	if computed.Load() != before {
+		t.Errorf("%d computations for refused callers, want none", computed.Load()-before)
+	}
+	if got := h.Stats(); got.Shed != 4 || got.Admitted != 8 {
+		t.Errorf("Stats = %+v, want 4 shed and 8 admitted", got)
+	}
+	// One place given back (twice: done is idempotent): the next one gets in.
+	done[0]()
+	done[0]()
+	ctx, release, err := h.Admit(t.Context())
+	if err != nil {
+		t.Fatalf("after a release: %v", err)
+	}
+	// A flow's own computations use its place, not a new one.
+	if err := h.Dummy(ctx); err != nil {
+		t.Errorf("Dummy of an admitted flow: %v", err)
+	}
+	release()
+	for _, d := range done[1:] {
+		d()
+	}
+	if got := h.Stats().Admitted; got != 0 {
+		t.Errorf("%d still admitted after every release", got)
+	}
+}
+
+func TestWaitForATurnEndsAtTheBound(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		g := &gate{release: make(chan struct{})}
+		// No computation has finished yet, so admission cannot judge the
+		// queue: the wait itself must stop at the bound.
+		h := NewWith(TestParams(), Options{Concurrent: 1, MaxWait: 3 * time.Second})
+		h.kdf = g.kdf
+		go h.Hash(t.Context(), "first") // takes the only turn and keeps it
+		synctest.Wait()
+		start := time.Now()
+		_, err := h.Hash(t.Context(), "second")
+		if !errors.Is(err, ErrBusy) {
+			t.Errorf("err = %v, want ErrBusy", err)
+		}
+		if waited := time.Since(start); waited != 3*time.Second {
+			t.Errorf("waited %v, want the bound, 3s", waited)
+		}
+		if st := h.Stats(); st.Shed != 1 || st.Waiting != 0 {
+			t.Errorf("Stats = %+v, want 1 shed and nobody waiting", st)
+		}
+		close(g.release)
+		synctest.Wait()
+		if st := h.Stats(); st.Computed != 1 || st.Admitted != 0 || st.Running != 0 {
+			t.Errorf("Stats = %+v, want the first computed and nothing left", st)
+		}
+	})
+}
+
+// TestShedderUnderLoad runs many callers at once through a Hasher with a
+// short bound, for the race detector and for the queue's bookkeeping: every
+// caller is computed or refused, never more than the bound run at once, and
+// the counters come back to zero.
+func TestShedderUnderLoad(t *testing.T) {
+	const limit, callers = 2, 200
+	h := NewWith(TestParams(), Options{Concurrent: limit, MaxWait: 2 * time.Millisecond})
+	var active, peak atomic.Int32
+	h.kdf = func(password, salt []byte, time_, memory uint32, threads uint8, keyLen uint32) []byte {
+		n := active.Add(1)
+		for m := peak.Load(); n > m && !peak.CompareAndSwap(m, n); m = peak.Load() {
+		}
+		time.Sleep(200 * time.Microsecond)
+		active.Add(-1)
+		return argon2.IDKey(password, salt, time_, memory, threads, keyLen)
+	}
+	enc, err := New(TestParams(), 1).Hash(t.Context(), "pw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var ok, busy atomic.Int32
+	for i := range callers {
+		wg.Go(func() {
+			ctx, done, err := h.Admit(t.Context())
+			if err == nil {
+				switch i % 3 {
+				case 0:
+					_, err = h.Hash(ctx, "pw")
+				case 1:
+					_, _, err = h.Verify(ctx, enc, "pw")
+				default:
+					err = h.Dummy(ctx)
+				}
+				_ = h.Stats()
+				_ = h.ExpectedWait()
+				done()
+			}
+			switch {
+			case err == nil:
+				ok.Add(1)
+			case errors.Is(err, ErrBusy):
+				busy.Add(1)
+			default:
+				t.Errorf("caller %d: %v", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	st := h.Stats()
+	if int(ok.Load()+busy.Load()) != callers || st.Computed != uint64(ok.Load()) || st.Shed != uint64(busy.Load()) {
+		t.Errorf("%d computed, %d refused of %d; Stats = %+v", ok.Load(), busy.Load(), callers, st)
+	}
+	if st.Admitted != 0 || st.Waiting != 0 || st.Running != 0 {
+		t.Errorf("left behind: %+v", st)
+	}
+	if peak.Load() > limit {
+		t.Errorf("%d computations at once, bound %d", peak.Load(), limit)
+	}
+	t.Logf("%d computed, %d refused", ok.Load(), busy.Load())
 }

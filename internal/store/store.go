@@ -143,6 +143,10 @@ type Sessions interface {
 	CreateSession(ctx context.Context, s Session) error
 	// GetSession returns the session, or ErrNotFound.
 	GetSession(ctx context.Context, idHash []byte) (Session, error)
+	// GetSessionAccount returns the session and its account, read together
+	// in one query (every logged-in request needs both), or ErrNotFound
+	// when there is no such session.
+	GetSessionAccount(ctx context.Context, idHash []byte) (Session, account.Account, error)
 	// TouchSession sets LastSeen (and LastOTP when otp is not zero).
 	TouchSession(ctx context.Context, idHash []byte, seen, otp time.Time) error
 	// DeleteSession removes the session; no error if it was already gone.

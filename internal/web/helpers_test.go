@@ -34,11 +34,11 @@ type env struct {
 	base   *authtest.Env
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T, opts ...authtest.Option) *env {
 	t.Helper()
 	clk := authtest.NewClock(authtest.Start)
 	log := slog.New(slog.NewTextHandler(t.Output(), nil))
-	base := authtest.New(t, clk, authtest.WithLog(log))
+	base := authtest.New(t, clk, append([]authtest.Option{authtest.WithLog(log)}, opts...)...)
 	w, err := New(Options{Auth: base.Auth, Sessions: auth.DefaultSessionPolicy(), DefaultLang: i18n.FR, AppName: "Finagora", Log: log})
 	if err != nil {
 		t.Fatal(err)

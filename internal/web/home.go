@@ -276,6 +276,10 @@ func (s *Server) credentialsFailed(w http.ResponseWriter, r *http.Request, flow 
 		s.metrics.outcome(flow, "throttled")
 		w.Header().Set("Retry-After", "900")
 		show(http.StatusTooManyRequests, b.T("error.address_throttled"))
+	case errors.Is(err, auth.ErrBusy):
+		// The form again, so the person only has to press the button.
+		e := s.busy(w, err)
+		show(e.Status, b.T(e.Key))
 	default:
 		return err
 	}

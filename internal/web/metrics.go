@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"time"
@@ -8,6 +9,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"sesame/internal/passhash"
 )
 
 // metrics are the portal's Prometheus series: requests by route pattern
@@ -38,6 +41,31 @@ func newMetrics() *metrics {
 	return m
 }
 
+// watchHasher exports the hashing queue: how many wait, run and were
+// refused, and the estimate admission goes by.
+func (m *metrics) watchHasher(h *passhash.Hasher) {
+	gauge := func(name, help string, f func(passhash.Stats) float64) prometheus.Collector {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 { return f(h.Stats()) })
+	}
+	counter := func(name, help string, f func(passhash.Stats) float64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 { return f(h.Stats()) })
+	}
+	m.reg.MustRegister(
+		gauge("sesame_hash_queue", "Requests admitted to the hashing queue and not done (waiting, running, or on their way to a hash).",
+			func(s passhash.Stats) float64 { return float64(s.Admitted) }),
+		gauge("sesame_hash_waiting", "Requests waiting for a hashing turn.", func(s passhash.Stats) float64 { return float64(s.Waiting) }),
+		gauge("sesame_hash_running", "argon2id computations running.", func(s passhash.Stats) float64 { return float64(s.Running) }),
+		gauge("sesame_hash_turns", "argon2id computations allowed at once (argon2.concurrent).", func(s passhash.Stats) float64 { return float64(s.Concurrent) }),
+		gauge("sesame_hash_expected_wait_seconds", "How long a request admitted now would wait for a hashing turn.",
+			func(passhash.Stats) float64 { return h.ExpectedWait().Seconds() }),
+		gauge("sesame_hash_max_wait_seconds", "The bound on the wait for a hashing turn (argon2.max_wait); 0: none.",
+			func(s passhash.Stats) float64 { return s.MaxWait.Seconds() }),
+		counter("sesame_hash_shed_total", "Requests refused with 503 because their hashing turn would have come later than the bound.",
+			func(s passhash.Stats) float64 { return float64(s.Shed) }),
+		counter("sesame_hash_computed_total", "argon2id computations done.", func(s passhash.Stats) float64 { return float64(s.Computed) }),
+	)
+}
+
 func (m *metrics) handler() http.Handler { return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}) }
 
 type statusWriter struct {
@@ -59,13 +87,32 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	return w.ResponseWriter.Write(b)
 }
 
+// routeKey carries a *matched into a request, for notePattern to fill.
+type routeKey struct{}
+
+// matched is the route pattern the mux chose for a request. The mux sets
+// Pattern on the request it is given, which is a copy made further in (each
+// WithContext is one), so the outer layers learn it through this.
+type matched struct{ pattern string }
+
+// notePattern passes the pattern mux matched back to the outer layers.
+func notePattern(mux http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mux.ServeHTTP(w, r)
+		if m, ok := r.Context().Value(routeKey{}).(*matched); ok {
+			m.pattern = r.Pattern
+		}
+	})
+}
+
 func (m *metrics) wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
-		next.ServeHTTP(sw, r)
+		rt := &matched{}
+		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), routeKey{}, rt)))
 		// The matched pattern, never the raw path: bounded label values.
-		route := r.Pattern
+		route := rt.pattern
 		if route == "" {
 			route = "unmatched"
 		}

@@ -24,8 +24,10 @@ import (
 	"html/template"
 	"io/fs"
 	"log/slog"
+	mathrand "math/rand/v2"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -33,6 +35,7 @@ import (
 	"sesame/internal/account"
 	"sesame/internal/auth"
 	"sesame/internal/i18n"
+	"sesame/internal/passhash"
 	"sesame/internal/store"
 )
 
@@ -93,6 +96,9 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{opts: opts, cat: cat, pages: map[string]*template.Template{}, metrics: newMetrics()}
+	if opts.Auth.Hasher != nil {
+		s.metrics.watchHasher(opts.Auth.Hasher)
+	}
 	if err := s.parsePages(); err != nil {
 		return nil, err
 	}
@@ -102,7 +108,7 @@ func New(opts Options) (*Server, error) {
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, &Error{Status: http.StatusForbidden, Key: "error.forbidden", Err: errors.New("cross-origin request refused")})
 	}))
-	s.handler = s.metrics.wrap(securityHeaders(s.stampArrival(cop.Handler(mux)), opts.TrustProxy))
+	s.handler = s.metrics.wrap(securityHeaders(s.stampArrival(cop.Handler(notePattern(mux))), opts.TrustProxy))
 	return s, nil
 }
 
@@ -232,6 +238,8 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) 
 		// The database is down or restarting: say so, and when to come back.
 		w.Header().Set("Retry-After", "5")
 		e = &Error{Status: http.StatusServiceUnavailable, Key: "error.unavailable", Err: err}
+	case errors.Is(err, auth.ErrBusy), errors.Is(err, passhash.ErrBusy):
+		e = s.busy(w, err)
 	default:
 		e = &Error{Status: http.StatusInternalServerError, Key: "error.internal", Err: err}
 	}
@@ -248,6 +256,15 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) 
 		Base
 		Message string
 	}{v, v.T(e.Key)})
+}
+
+// busy answers a request refused because the hashing queue is full: 503
+// with a Retry-After of a few seconds, spread so the refused do not all come
+// back in the same second.
+func (s *Server) busy(w http.ResponseWriter, err error) *Error {
+	s.metrics.outcome("hash", "shed")
+	w.Header().Set("Retry-After", strconv.Itoa(2+mathrand.IntN(4)))
+	return &Error{Status: http.StatusServiceUnavailable, Key: "error.busy", Err: err}
 }
 
 // Base is what every page needs: its language, translations, the CSRF
@@ -268,6 +285,9 @@ type Base struct {
 
 // T translates key; kv are name/value pairs for the message's template.
 func (b Base) T(key string, kv ...any) string {
+	if len(kv) == 0 {
+		return b.cat.T(b.Lang, key, nil) // an untyped nil: the catalog's translated-once messages
+	}
 	var data map[string]any
 	if len(kv) > 0 {
 		data = map[string]any{}

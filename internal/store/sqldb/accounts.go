@@ -15,21 +15,33 @@ const accountColumns = `id, type, identifier, name, office_id, role, lang, passw
 	question_key, question_text, answer_hash, disabled, failed_attempts, locked_until, last_login, created`
 
 func scanAccount(row interface{ Scan(...any) error }) (account.Account, error) {
-	var (
-		a                               account.Account
-		office                          sql.NullInt64
-		typ, role, lang                 string
-		lockedUntil, lastLogin, created int64
-	)
-	err := row.Scan(&a.ID, &typ, &a.Identifier, &a.Name, &office, &role, &lang, &a.PasswordHash,
-		&a.QuestionKey, &a.QuestionText, &a.AnswerHash, &a.Disabled, &a.FailedAttempts, &lockedUntil, &lastLogin, &created)
-	if err != nil {
+	var r accountRow
+	if err := row.Scan(r.dest()...); err != nil {
 		return account.Account{}, mapErr(err)
 	}
-	a.Type, a.Role, a.Lang = account.Type(typ), account.Role(role), i18n.Lang(lang)
-	a.OfficeID = office.Int64
-	a.LockedUntil, a.LastLogin, a.Created = fromMS(lockedUntil), fromMS(lastLogin), fromMS(created)
-	return a, nil
+	return r.account(), nil
+}
+
+// accountRow is what a row of accountColumns is scanned into.
+type accountRow struct {
+	a                               account.Account
+	office                          sql.NullInt64
+	typ, role, lang                 string
+	lockedUntil, lastLogin, created int64
+}
+
+// dest lists the scan destinations of accountColumns, in order.
+func (r *accountRow) dest() []any {
+	return []any{&r.a.ID, &r.typ, &r.a.Identifier, &r.a.Name, &r.office, &r.role, &r.lang, &r.a.PasswordHash,
+		&r.a.QuestionKey, &r.a.QuestionText, &r.a.AnswerHash, &r.a.Disabled, &r.a.FailedAttempts, &r.lockedUntil, &r.lastLogin, &r.created}
+}
+
+func (r *accountRow) account() account.Account {
+	a := r.a
+	a.Type, a.Role, a.Lang = account.Type(r.typ), account.Role(r.role), i18n.Lang(r.lang)
+	a.OfficeID = r.office.Int64
+	a.LockedUntil, a.LastLogin, a.Created = fromMS(r.lockedUntil), fromMS(r.lastLogin), fromMS(r.created)
+	return a
 }
 
 // CreateAccount inserts a.

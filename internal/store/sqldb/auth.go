@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"sesame/internal/account"
 	"sesame/internal/enrol"
 	"sesame/internal/store"
 )
@@ -86,6 +87,27 @@ func (s *DB) GetSession(ctx context.Context, idHash []byte) (store.Session, erro
 	ss.AMR = strings.Fields(amr)
 	ss.Created, ss.LastSeen, ss.LastOTP = fromMS(created), fromMS(seen), fromMS(otp)
 	return ss, nil
+}
+
+// sessionAccountQuery reads a session and its account in one statement:
+// the accounts' columns qualified with the table's alias.
+var sessionAccountQuery = `SELECT s.account_id, s.amr, s.created, s.last_seen, s.last_otp, s.addr, s.user_agent, ` +
+	"a." + strings.Join(strings.Split(strings.Join(strings.Fields(accountColumns), " "), ", "), ", a.") +
+	` FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.id_hash = $1`
+
+// GetSessionAccount returns the session and its account, in one query.
+func (s *DB) GetSessionAccount(ctx context.Context, idHash []byte) (store.Session, account.Account, error) {
+	ss := store.Session{IDHash: idHash}
+	var amr string
+	var created, seen, otp int64
+	var r accountRow
+	dest := append([]any{&ss.AccountID, &amr, &created, &seen, &otp, &ss.Addr, &ss.UserAgent}, r.dest()...)
+	if err := s.q.QueryRowContext(ctx, sessionAccountQuery, idHash).Scan(dest...); err != nil {
+		return store.Session{}, account.Account{}, mapErr(err)
+	}
+	ss.AMR = strings.Fields(amr)
+	ss.Created, ss.LastSeen, ss.LastOTP = fromMS(created), fromMS(seen), fromMS(otp)
+	return ss, r.account(), nil
 }
 
 // TouchSession records activity (and a fresh TOTP verification).

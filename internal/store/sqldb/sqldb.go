@@ -56,6 +56,7 @@ type DB struct {
 	q       querier // db, or the transaction this DB value is bound to
 	tx      bool
 	dialect dialect
+	stmts   *stmtCache // SQLite's prepared statements; nil on PostgreSQL
 }
 
 type querier interface {
@@ -138,11 +139,21 @@ func open(ctx context.Context, db *sql.DB, d dialect, gd goose.Dialect, locker l
 		db.Close()
 		return nil, fmt.Errorf("sqldb: migrate %s: %w", d.name, err)
 	}
-	return &DB{db: db, q: db, dialect: d}, nil
+	s := &DB{db: db, q: db, dialect: d}
+	if d.name == sqliteDialect.name {
+		s.stmts = newStmtCache(db)
+		s.q = cachedDB{s.stmts}
+	}
+	return s, nil
 }
 
 // Close closes the database.
-func (s *DB) Close() error { return s.db.Close() }
+func (s *DB) Close() error {
+	if s.stmts != nil {
+		s.stmts.close()
+	}
+	return s.db.Close()
+}
 
 // Ping reports whether the database answers.
 func (s *DB) Ping(ctx context.Context) error { return mapErr(s.db.PingContext(ctx)) }
@@ -178,7 +189,11 @@ func (s *DB) inTx(ctx context.Context, fn func(t *DB) error) (err error) {
 			err = fmt.Errorf("sqldb: commit: %w", mapErr(cerr))
 		}
 	}()
-	return fn(&DB{db: s.db, q: tx, tx: true, dialect: s.dialect})
+	var q querier = tx
+	if s.stmts != nil {
+		q = cachedTx{s.stmts, tx}
+	}
+	return fn(&DB{db: s.db, q: q, tx: true, dialect: s.dialect, stmts: s.stmts})
 }
 
 // ms stores a time as Unix milliseconds; the zero time is 0.

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"sesame/internal/account"
 	"sesame/internal/enrol"
 	"sesame/internal/i18n"
@@ -285,6 +287,13 @@ func testSessions(t *testing.T, s store.Store) {
 	got, err := s.GetSession(ctx, []byte("one"))
 	if err != nil || got.AccountID != a.ID || len(got.AMR) != 2 || !got.LastOTP.Equal(t0) {
 		t.Errorf("GetSession = %+v, %v", got, err)
+	}
+	gs, ga, err := s.GetSessionAccount(ctx, []byte("one"))
+	if wantA, _ := s.GetAccount(ctx, a.ID); err != nil || !cmp.Equal(gs, got) || !cmp.Equal(ga, wantA) {
+		t.Errorf("GetSessionAccount = %+v, %+v, %v; want %+v and %+v", gs, ga, err, got, wantA)
+	}
+	if _, _, err := s.GetSessionAccount(ctx, []byte("missing")); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("GetSessionAccount of a missing session: %v", err)
 	}
 	if err := s.TouchSession(ctx, []byte("one"), t0.Add(time.Minute), time.Time{}); err != nil {
 		t.Fatal(err)
