@@ -94,6 +94,7 @@ func cmdDemo(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer a.store.Close()
+	defer setMemoryLimit(e.getenv, a.auth.Hasher.Stats().Concurrent, c.Argon2.MemoryKiB, log)()
 	created, err := seedDemo(ctx, a)
 	if err != nil {
 		return err

@@ -210,3 +210,39 @@ func TestUnknownCommand(t *testing.T) {
 		t.Errorf("usage does not list the commands:\n%s", errOut.String())
 	}
 }
+
+// TestMemoryLimit: the limit grows with the hashes that may run at once,
+// and an operator's GOMEMLIMIT or GOGC=off is left alone.
+func TestMemoryLimit(t *testing.T) {
+	env := func(kv ...string) func(string) string {
+		return func(k string) string {
+			for i := 0; i+1 < len(kv); i += 2 {
+				if kv[i] == k {
+					return kv[i+1]
+				}
+			}
+			return ""
+		}
+	}
+	const mib = 1 << 20
+	for _, tc := range []struct {
+		name       string
+		getenv     func(string) string
+		concurrent int
+		memKiB     uint32
+		want       int64
+		ok         bool
+	}{
+		{"default, 2 cores", noEnv, 2, 19456, memoryBase + 57*mib, true},
+		{"default, 8 cores", noEnv, 8, 19456, memoryBase + 228*mib, true},
+		{"64 MiB hashes, one at a time", noEnv, 1, 64 << 10, memoryBase + 96*mib, true},
+		{"GOGC=50 alone still gets a limit", env("GOGC", "50"), 2, 19456, memoryBase + 57*mib, true},
+		{"operator's GOMEMLIMIT", env("GOMEMLIMIT", "1GiB"), 2, 19456, 0, false},
+		{"operator's GOGC=off", env("GOGC", "off"), 2, 19456, 0, false},
+	} {
+		got, ok := memoryLimit(tc.getenv, tc.concurrent, tc.memKiB)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("%s: memoryLimit = %d MiB, %v; want %d MiB, %v", tc.name, got/mib, ok, tc.want/mib, tc.ok)
+		}
+	}
+}

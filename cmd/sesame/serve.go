@@ -47,6 +47,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer a.store.Close()
+	defer setMemoryLimit(e.getenv, a.auth.Hasher.Stats().Concurrent, c.Argon2.MemoryKiB, log)()
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	if c.SMTP.Host != "" {
