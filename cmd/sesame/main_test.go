@@ -44,7 +44,8 @@ func noEnv(string) string { return "" }
 // the same folder: the accounts and the key are kept.
 func TestDemo(t *testing.T) {
 	data := filepath.Join(t.TempDir(), "demo")
-	args := []string{"demo", "--data", data, "--addr", "localhost:0", "--finagora-addr", "localhost:0", "--mail-addr", "localhost:0"}
+	args := []string{"demo", "--data", data, "--addr", "localhost:0", "--finagora-addr", "localhost:0", "--mail-addr", "localhost:0",
+		"--metrics-addr", "localhost:0"}
 	for round, want := range []string{"7 created", "kept from the last run"} {
 		ctx, cancel := context.WithCancel(context.Background())
 		var out, errOut syncBuffer
@@ -52,10 +53,14 @@ func TestDemo(t *testing.T) {
 		go func() { done <- run(ctx, args, noEnv, strings.NewReader(""), &out, &errOut) }()
 		portal := waitFor(t, &out, `Portal \(Sesame\):\s+(\S+)`)
 		finagora := waitFor(t, &out, `Finagora:\s+(\S+)`)
+		metrics := waitFor(t, &out, `Metrics:\s+(\S+)/metrics`)
+		if status := getStatus(t, metrics+"/debug/pprof/"); status != http.StatusNotFound {
+			t.Errorf("demo without --pprof: /debug/pprof/ answered %d, want 404", status)
+		}
 		if !strings.Contains(out.String(), want) || !strings.Contains(out.String(), "support@sesame.example") {
 			t.Errorf("round %d: output lacks %q or the accounts:\n%s", round, want, out.String())
 		}
-		for _, u := range []string{portal + "/login", portal + "/readyz", finagora + "/"} {
+		for _, u := range []string{portal + "/login", portal + "/readyz", finagora + "/", metrics + "/metrics"} {
 			resp, err := http.Get(u)
 			if err != nil {
 				t.Fatal(err)
@@ -243,6 +248,63 @@ func TestMemoryLimit(t *testing.T) {
 		got, ok := memoryLimit(tc.getenv, tc.concurrent, tc.memKiB)
 		if got != tc.want || ok != tc.ok {
 			t.Errorf("%s: memoryLimit = %d MiB, %v; want %d MiB, %v", tc.name, got/mib, ok, tc.want/mib, tc.ok)
+		}
+	}
+}
+
+func getStatus(t *testing.T, u string) int {
+	t.Helper()
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// TestServePprof: net/http/pprof is off by default, and when asked for it
+// is served on the metrics listener only, never on the portal's.
+func TestServePprof(t *testing.T) {
+	dir := t.TempDir()
+	for _, on := range []bool{false, true} {
+		vars := map[string]string{
+			"SESAME_SECRET_KEY": "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
+			"SESAME_DATABASE":   "sqlite:" + filepath.Join(dir, "sesame.db"), "SESAME_ADDR": "127.0.0.1:0",
+			"SESAME_METRICS_ADDR": "127.0.0.1:0",
+		}
+		if on {
+			vars["SESAME_METRICS_PPROF"] = "true"
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		var out, errOut syncBuffer
+		done := make(chan error, 1)
+		go func() {
+			done <- run(ctx, []string{"serve"}, func(k string) string { return vars[k] }, strings.NewReader(""), &out, &errOut)
+		}()
+		portal := "http://" + waitFor(t, &errOut, `"portal listening","addr":"([^"]+)"`)
+		metrics := "http://" + waitFor(t, &errOut, `"metrics listening","addr":"([^"]+)"`)
+		want := http.StatusNotFound
+		if on {
+			want = http.StatusOK
+		}
+		if got := getStatus(t, metrics+"/debug/pprof/"); got != want {
+			t.Errorf("pprof %v: metrics listener's /debug/pprof/ answered %d, want %d", on, got, want)
+		}
+		if on && getStatus(t, metrics+"/debug/pprof/heap") != http.StatusOK {
+			t.Errorf("pprof on: no heap profile")
+		}
+		for _, path := range []string{"/debug/pprof/", "/debug/pprof/heap", "/debug/pprof/cmdline"} {
+			if got := getStatus(t, portal+path); got != http.StatusNotFound {
+				t.Errorf("pprof %v: the portal's %s answered %d, want 404", on, path, got)
+			}
+		}
+		if getStatus(t, metrics+"/metrics") != http.StatusOK {
+			t.Errorf("pprof %v: no /metrics", on)
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatalf("serve: %v\n%s", err, errOut.String())
 		}
 	}
 }
