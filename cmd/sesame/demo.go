@@ -16,6 +16,7 @@ import (
 	"sesame/internal/i18n"
 	"sesame/internal/mail"
 	"sesame/internal/store"
+	"sesame/internal/web"
 )
 
 func init() {
@@ -116,7 +117,10 @@ func cmdDemo(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	serveHTTP(ctx, &wg, portalLn, site, log)
+	// The demo logs only warnings, but every request as text: what a person
+	// trying it sees the portal do.
+	access := slog.New(slog.NewTextHandler(e.stderr, nil))
+	serveHTTP(ctx, &wg, portalLn, web.AccessLog(site, access), log)
 	metricsLine := ""
 	if *metricsAddr != "" {
 		mln, err := listen(*metricsAddr)

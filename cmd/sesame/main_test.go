@@ -60,6 +60,9 @@ func TestDemo(t *testing.T) {
 		if !strings.Contains(out.String(), want) || !strings.Contains(out.String(), "support@sesame.example") {
 			t.Errorf("round %d: output lacks %q or the accounts:\n%s", round, want, out.String())
 		}
+		// The demo's access log is text.
+		getStatus(t, portal+"/healthz")
+		waitFor(t, &errOut, `(msg=request method=GET route="GET /healthz" status=200)`)
 		for _, u := range []string{portal + "/login", portal + "/readyz", finagora + "/", metrics + "/metrics"} {
 			resp, err := http.Get(u)
 			if err != nil {
@@ -301,6 +304,12 @@ func TestServePprof(t *testing.T) {
 		}
 		if getStatus(t, metrics+"/metrics") != http.StatusOK {
 			t.Errorf("pprof %v: no /metrics", on)
+		}
+		// serve's access log is JSON, with the route pattern.
+		getStatus(t, portal+"/healthz?token=SECRET")
+		waitFor(t, &errOut, `("msg":"request","method":"GET","route":"GET /healthz","status":200)`)
+		if strings.Contains(errOut.String(), "SECRET") {
+			t.Errorf("the query string is in the log:\n%s", errOut.String())
 		}
 		cancel()
 		if err := <-done; err != nil {

@@ -18,6 +18,7 @@ import (
 	"sesame/internal/i18n"
 	"sesame/internal/mail"
 	"sesame/internal/seal"
+	"sesame/internal/web"
 )
 
 func init() {
@@ -70,7 +71,9 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	serveHTTP(ctx, &wg, ln, site, log)
+	// One JSON line per request, with the route pattern, never the query
+	// string or the form (see web.AccessLog).
+	serveHTTP(ctx, &wg, ln, web.AccessLog(site, log), log)
 	log.Info("portal listening", "addr", ln.Addr().String(), "public_url", c.PublicURL)
 	if c.MetricsAddr != "" {
 		mln, err := listen(c.MetricsAddr)

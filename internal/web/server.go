@@ -212,7 +212,7 @@ func (s *Server) handle(h func(w http.ResponseWriter, r *http.Request) error) ht
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer func() {
 			if p := recover(); p != nil {
-				s.opts.Log.Error("panic in handler", "path", r.URL.Path, "panic", p)
+				s.opts.Log.Error("panic in handler", "route", r.Pattern, "request_id", RequestID(r.Context()), "panic", p)
 				s.renderError(w, r, &Error{Status: http.StatusInternalServerError, Key: "error.internal"})
 			}
 		}()
@@ -226,7 +226,7 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) 
 	if r.Context().Err() != nil {
 		// The client went away: nobody reads an answer, and whatever the
 		// request was doing was rolled back or finished on its own.
-		s.opts.Log.Debug("client went away", "method", r.Method, "path", r.URL.Path, "err", err)
+		s.opts.Log.Debug("client went away", "method", r.Method, "route", r.Pattern, "request_id", RequestID(r.Context()), "err", err)
 		return
 	}
 	var e *Error
@@ -250,7 +250,9 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) 
 	case e.Status >= 500:
 		level = slog.LevelError
 	}
-	s.opts.Log.Log(r.Context(), level, "request failed", "method", r.Method, "path", r.URL.Path, "status", e.Status, "err", err.Error())
+	// The route pattern, not the path: a path may hold a password-reset token.
+	s.opts.Log.Log(r.Context(), level, "request failed", "method", r.Method, "route", r.Pattern, "status", e.Status,
+		"request_id", RequestID(r.Context()), "err", err.Error())
 	v := s.base(w, r, "error.title")
 	s.render(w, r, e.Status, "error", struct {
 		Base
