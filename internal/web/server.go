@@ -71,7 +71,7 @@ type Options struct {
 type Server struct {
 	opts    Options
 	cat     *i18n.Catalog
-	pages   map[string]*template.Template
+	pages   map[pageKey]*template.Template // each page in each language
 	handler http.Handler
 	metrics *metrics
 }
@@ -95,7 +95,7 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{opts: opts, cat: cat, pages: map[string]*template.Template{}, metrics: newMetrics()}
+	s := &Server{opts: opts, cat: cat, pages: map[pageKey]*template.Template{}, metrics: newMetrics()}
 	if opts.Auth.Hasher != nil {
 		s.metrics.watchHasher(opts.Auth.Hasher)
 	}
@@ -127,11 +127,14 @@ func (s *Server) parsePages() error {
 		if base == "layout" || base == "fields" {
 			continue
 		}
-		t, err := template.New(base).Funcs(funcs).ParseFS(pageFS, "pages/layout.html", "pages/fields.html", name)
-		if err != nil {
-			return fmt.Errorf("web: %s: %w", name, err)
+		for _, lang := range i18n.Supported {
+			t, err := template.New(base).Funcs(funcs).ParseFS(pageFS, "pages/layout.html", "pages/fields.html", name)
+			if err != nil {
+				return fmt.Errorf("web: %s: %w", name, err)
+			}
+			pretranslate(t, s.cat, lang) // see pretranslate.go
+			s.pages[pageKey{lang, base}] = t
 		}
-		s.pages[base] = t
 	}
 	return nil
 }
@@ -302,6 +305,16 @@ func (b Base) T(key string, kv ...any) string {
 	return b.cat.T(b.Lang, key, data)
 }
 
+// pageLang is the language the page is rendered in: render picks the copy
+// of the page translated into it.
+func (b Base) pageLang() i18n.Lang { return b.Lang }
+
+// pageKey names a page in one language (see pretranslate.go).
+type pageKey struct {
+	lang i18n.Lang
+	name string
+}
+
 // Langs lists the language switch's entries.
 func (b Base) Langs() []i18n.Lang { return i18n.Supported }
 
@@ -338,7 +351,13 @@ func (s *Server) lang(w http.ResponseWriter, r *http.Request) i18n.Lang {
 // render executes a page into a buffer, then writes it: a template error
 // never leaves half a page.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, data any) {
-	t, ok := s.pages[name]
+	lang := s.opts.DefaultLang
+	if p, ok := data.(interface{ pageLang() i18n.Lang }); ok {
+		if _, known := i18n.Parse(string(p.pageLang())); known {
+			lang = p.pageLang()
+		}
+	}
+	t, ok := s.pages[pageKey{lang, name}]
 	if !ok {
 		s.opts.Log.Error("no such page", "page", name)
 		http.Error(w, "internal error", http.StatusInternalServerError)
