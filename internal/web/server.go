@@ -321,13 +321,9 @@ func (b Base) Langs() []i18n.Lang { return i18n.Supported }
 func (s *Server) base(w http.ResponseWriter, r *http.Request, titleKey string) Base {
 	b := Base{Lang: s.lang(w, r), CSRF: s.csrfToken(w, r), Path: r.URL.Path, AppName: s.opts.AppName, AppURL: s.opts.AppURL, cat: s.cat}
 	b.Title = b.T(titleKey)
-	if _, a, err := s.session(r); err == nil {
+	if ss, a, err := s.session(r); err == nil {
 		b.Account = &a
-		if a.OfficeID != 0 {
-			if o, err := s.opts.Auth.Store.GetOffice(r.Context(), a.OfficeID); err == nil {
-				b.Office = o.Name
-			}
-		}
+		b.Office = ss.OfficeName // read with the session: no query of its own
 	}
 	return b
 }
