@@ -29,6 +29,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -71,7 +72,7 @@ type Options struct {
 type Server struct {
 	opts    Options
 	cat     *i18n.Catalog
-	pages   map[pageKey]*template.Template // each page in each language
+	pages   map[i18n.Lang]func() (map[string]*template.Template, error) // each language's pages, parsed on first use
 	handler http.Handler
 	metrics *metrics
 }
@@ -95,7 +96,7 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{opts: opts, cat: cat, pages: map[pageKey]*template.Template{}, metrics: newMetrics()}
+	s := &Server{opts: opts, cat: cat, metrics: newMetrics()}
 	if opts.Auth.Hasher != nil {
 		s.metrics.watchHasher(opts.Auth.Hasher)
 	}
@@ -118,25 +119,38 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 func (s *Server) Metrics() http.Handler { return s.metrics.handler() }
 
 func (s *Server) parsePages() error {
+	s.pages = map[i18n.Lang]func() (map[string]*template.Template, error){}
+	for _, lang := range i18n.Supported {
+		s.pages[lang] = sync.OnceValues(func() (map[string]*template.Template, error) { return parsePageSet(s.cat, lang) })
+	}
+	// The default language's now, so a broken page stops the start; the
+	// others (the same files) when first asked for, so start-up parses
+	// once, not once per language.
+	_, err := s.pages[s.opts.DefaultLang]()
+	return err
+}
+
+// parsePageSet parses every page for lang, its fixed words translated (see
+// pretranslate.go).
+func parsePageSet(cat *i18n.Catalog, lang i18n.Lang) (map[string]*template.Template, error) {
 	names, err := fs.Glob(pageFS, "pages/*.html")
 	if err != nil {
-		return err
+		return nil, err
 	}
+	set := map[string]*template.Template{}
 	for _, name := range names {
 		base := strings.TrimSuffix(strings.TrimPrefix(name, "pages/"), ".html")
 		if base == "layout" || base == "fields" {
 			continue
 		}
-		for _, lang := range i18n.Supported {
-			t, err := template.New(base).Funcs(funcs).ParseFS(pageFS, "pages/layout.html", "pages/fields.html", name)
-			if err != nil {
-				return fmt.Errorf("web: %s: %w", name, err)
-			}
-			pretranslate(t, s.cat, lang) // see pretranslate.go
-			s.pages[pageKey{lang, base}] = t
+		t, err := template.New(base).Funcs(funcs).ParseFS(pageFS, "pages/layout.html", "pages/fields.html", name)
+		if err != nil {
+			return nil, fmt.Errorf("web: %s: %w", name, err)
 		}
+		pretranslate(t, cat, lang)
+		set[base] = t
 	}
-	return nil
+	return set, nil
 }
 
 var funcs = template.FuncMap{
@@ -309,12 +323,6 @@ func (b Base) T(key string, kv ...any) string {
 // of the page translated into it.
 func (b Base) pageLang() i18n.Lang { return b.Lang }
 
-// pageKey names a page in one language (see pretranslate.go).
-type pageKey struct {
-	lang i18n.Lang
-	name string
-}
-
 // Langs lists the language switch's entries.
 func (b Base) Langs() []i18n.Lang { return i18n.Supported }
 
@@ -353,7 +361,13 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 			lang = p.pageLang()
 		}
 	}
-	t, ok := s.pages[pageKey{lang, name}]
+	set, err := s.pages[lang]()
+	if err != nil {
+		s.opts.Log.Error("pages", "lang", lang, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	t, ok := set[name]
 	if !ok {
 		s.opts.Log.Error("no such page", "page", name)
 		http.Error(w, "internal error", http.StatusInternalServerError)
