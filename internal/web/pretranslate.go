@@ -21,20 +21,6 @@ import (
 // shape are replaced; T with data, in a pipeline, or on a computed key
 // stays a call.
 
-// pretranslate rewrites.
-func copyTemplates(t *template.Template) (*template.Template, error) {
-	c := template.New(t.Name()).Funcs(funcs)
-	for _, tt := range t.Templates() {
-		if tt.Tree == nil {
-			continue
-		}
-		if _, err := c.AddParseTree(tt.Name(), tt.Tree.Copy()); err != nil {
-			return nil, err
-		}
-	}
-	return c, nil
-}
-
 // pretranslate rewrites the trees of every template of t for lang.
 func pretranslate(t *template.Template, cat *i18n.Catalog, lang i18n.Lang) {
 	for _, tt := range t.Templates() {

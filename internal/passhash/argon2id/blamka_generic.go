@@ -8,8 +8,11 @@ var useSSE4 bool
 
 // useLSX reports whether the loong64 LSX vector implementation should be
 // used. It is set from cpu.Loong64.HasLSX in blamka_loong64.go's init().
+//
+//lint:ignore U1000 used on loong64 only (as in x/crypto)
 var useLSX bool
 
+//lint:ignore U1000 used where there is no assembly (as in x/crypto)
 func processBlockGeneric(out, in1, in2 *block, xor bool) {
 	var t block
 	for i := range t {
