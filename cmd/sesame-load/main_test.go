@@ -265,7 +265,7 @@ func TestRunRefuses(t *testing.T) {
 		{[]string{"--data", empty, "--database", "sqlite:x"}, "not both"},
 		{[]string{"--database", "mysql://x"}, "want sqlite:PATH or a postgres:// URL"},
 		{[]string{"--database", "sqlite:" + empty + "/none.db"}, "no portal database"},
-		{[]string{"--scenario", "crawl", "--data", empty}, "want login or pages"},
+		{[]string{"--scenario", "crawl", "--data", empty}, "want login, pages or token"},
 		{[]string{"--data", empty}, "no portal database"},
 		{[]string{"--data", empty, "extra"}, "unexpected argument"},
 	}
