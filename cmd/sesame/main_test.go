@@ -5,10 +5,12 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"testing"
@@ -251,6 +253,25 @@ func TestMemoryLimit(t *testing.T) {
 		got, ok := memoryLimit(tc.getenv, tc.concurrent, tc.memKiB)
 		if got != tc.want || ok != tc.ok {
 			t.Errorf("%s: memoryLimit = %d MiB, %v; want %d MiB, %v", tc.name, got/mib, ok, tc.want/mib, tc.ok)
+		}
+	}
+	// Applied, then put back: GOGC too, unless the operator set it.
+	for _, tc := range []struct {
+		getenv func(string) string
+		gc     int
+	}{{noEnv, gcPercent}, {env("GOGC", "50"), 100}} {
+		before := debug.SetGCPercent(100)
+		restore := setMemoryLimit(tc.getenv, 2, 19456, slog.New(slog.DiscardHandler))
+		if l := debug.SetMemoryLimit(-1); l != memoryBase+57*mib {
+			t.Errorf("limit applied: %d MiB", l/mib)
+		}
+		if gc := debug.SetGCPercent(-1); gc != tc.gc {
+			t.Errorf("GOGC applied: %d, want %d", gc, tc.gc)
+		}
+		debug.SetGCPercent(tc.gc)
+		restore()
+		if gc := debug.SetGCPercent(before); gc != 100 {
+			t.Errorf("GOGC not put back: %d", gc)
 		}
 	}
 }
