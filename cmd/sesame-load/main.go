@@ -29,6 +29,12 @@
 // --scenario pages: each virtual user logs in once (not measured), then
 // views the home page with its session until the end.
 //
+// --scenario token: the provider's token endpoint, as a registered client
+// (--client-id, --client-secret, --redirect-uri): each virtual user logs in
+// once through /authorize and the login form (not measured), then repeats
+// code flows with its session, then refreshes its tokens; each phase for
+// --duration, reported per portal CPU-second with --pid (see token.go).
+//
 // --forwarded-for: every request of a virtual user carries X-Forwarded-For
 // with an address of its own, from the range RFC 2544 reserves for
 // benchmarks; a portal configured with trust_proxy then sees hundreds of
@@ -90,7 +96,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	database := fs.String("database", "", "the portal's database instead of --data: sqlite:PATH or a postgres:// URL (as 'sesame serve' has it)")
 	pid := fs.Int("pid", 0, "the portal's process id: report its CPU time (/proc/PID/stat) and peak resident memory (/proc/PID/status) during the load")
 	forwarded := fs.Bool("forwarded-for", false, "each virtual user sends X-Forwarded-For with its own address from 198.18.0.0/15 (RFC 2544's benchmarking range): for a portal with trust_proxy, whose per-address limit would otherwise refuse more than 50 logins in flight from loopback")
-	scenario := fs.String("scenario", "login", "what each virtual user repeats: login (a whole login), pages (log in once, then GET / with the session)")
+	scenario := fs.String("scenario", "login", "what each virtual user repeats: login (a whole login), pages (log in once, then GET / with the session), token (log in once through /authorize, then code flows with the session, then refreshes)")
+	var tok tokenOptions
+	fs.StringVar(&tok.clientID, "client-id", "", "--scenario token: the client's id, as registered in the portal's oidc.clients")
+	fs.StringVar(&tok.clientSecret, "client-secret", "", "--scenario token: its secret ('sesame client secret')")
+	fs.StringVar(&tok.redirectURI, "redirect-uri", "", "--scenario token: one of its redirect_uris (never fetched: the code is read off the redirect)")
 	users := fs.Int("users", 200, fmt.Sprintf("accounts to create and log in with, 1 to %d", maxUsers))
 	concurrency := fs.Int("concurrency", 16, fmt.Sprintf("virtual users logging in at once, 1 to %d", maxConcurrency))
 	duration := fs.Duration("duration", 30*time.Second, "how long to log in for, at most "+maxDuration.String())
@@ -108,7 +118,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	o := options{target: u, users: *users, concurrency: *concurrency, duration: *duration, maxLogins: *logins,
-		setupTimeout: *setupTimeout, skew: *skew, hashParams: config.Default().HashParams(), log: stderr, scenario: *scenario, pid: *pid, forwardedFor: *forwarded}
+		setupTimeout: *setupTimeout, skew: *skew, hashParams: config.Default().HashParams(), log: stderr, scenario: *scenario, pid: *pid, forwardedFor: *forwarded, token: tok}
 	if err := o.validate(); err != nil {
 		return err
 	}
@@ -125,6 +135,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	accounts, err := setup(ctx, st, client, o)
 	if err != nil {
 		return err
+	}
+	if o.scenario == "token" {
+		if err := loadTokens(ctx, client, o, accounts, stdout); err != nil {
+			return err
+		}
+		return ctx.Err()
 	}
 	var before procSample
 	if o.pid != 0 {

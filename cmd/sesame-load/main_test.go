@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
 	"io"
 	"log/slog"
 	"net/http/httptest"
@@ -263,7 +265,7 @@ func TestRunRefuses(t *testing.T) {
 		{[]string{"--data", empty, "--database", "sqlite:x"}, "not both"},
 		{[]string{"--database", "mysql://x"}, "want sqlite:PATH or a postgres:// URL"},
 		{[]string{"--database", "sqlite:" + empty + "/none.db"}, "no portal database"},
-		{[]string{"--scenario", "crawl", "--data", empty}, "want login or pages"},
+		{[]string{"--scenario", "crawl", "--data", empty}, "want login, pages or token"},
 		{[]string{"--data", empty}, "no portal database"},
 		{[]string{"--data", empty, "extra"}, "unexpected argument"},
 	}
@@ -299,5 +301,37 @@ func TestPercentile(t *testing.T) {
 		if got := percentile(tt.sorted, tt.q); got != tt.want {
 			t.Errorf("percentile(%v, %v) = %v, want %v", tt.sorted, tt.q, got, tt.want)
 		}
+	}
+}
+
+// TestPKCE: the challenge is the S256 of the verifier (RFC 7636 appendix B's
+// computation), and verifiers differ.
+func TestPKCE(t *testing.T) {
+	v1, c1 := pkce()
+	v2, _ := pkce()
+	sum := sha256.Sum256([]byte(v1))
+	if c1 != base64.RawURLEncoding.EncodeToString(sum[:]) || v1 == v2 || len(v1) < 43 {
+		t.Errorf("pkce: verifier %q challenge %q (other verifier %q)", v1, c1, v2)
+	}
+}
+
+// TestSamePortal: the token scenario follows redirects on the portal only.
+func TestSamePortal(t *testing.T) {
+	u, _ := loopbackURL("http://127.0.0.1:38180")
+	b := newBrowser(newClient(1), u)
+	for loc, want := range map[string]string{
+		"/login?authz=abc": "/login?authz=abc",
+		"http://127.0.0.1:38180/authorize/callback?id=x": "/authorize/callback?id=x",
+		"http://localhost:38180/authorize/callback?id=x": "/authorize/callback?id=x",
+		"https://evil.example/steal?code=x":              "",
+	} {
+		got, err := samePortal(b, loc)
+		if (want == "") != (err != nil) || got != want {
+			t.Errorf("samePortal(%q) = %q, %v; want %q", loc, got, err, want)
+		}
+	}
+	o := options{target: u, users: 1, concurrency: 1, duration: time.Second, maxLogins: 1, setupTimeout: time.Second, skew: 1, scenario: "token"}
+	if err := o.validate(); err == nil || !strings.Contains(err.Error(), "--client-id") {
+		t.Errorf("token scenario without a client: %v", err)
 	}
 }

@@ -32,9 +32,10 @@ type options struct {
 	// hashParams are the portal's argon2id parameters: the accounts'
 	// password hash is made with them, so no login pays for a rehash.
 	hashParams passhash.Params
-	log        io.Writer // progress of the set-up
-	scenario   string    // login or pages
-	pid        int       // the portal's process, for its CPU and memory; 0: not measured
+	log        io.Writer    // progress of the set-up
+	scenario   string       // login, pages or token
+	token      tokenOptions // the client of the token scenario
+	pid        int          // the portal's process, for its CPU and memory; 0: not measured
 	// forwardedFor: each virtual user sends its own X-Forwarded-For, so a
 	// portal behind a trusted proxy sees many people, not one address.
 	forwardedFor bool
@@ -54,8 +55,10 @@ func (o options) validate() error {
 		return fmt.Errorf("--setup-timeout %v out of range 1s..%v", o.setupTimeout, maxSetup)
 	case o.skew < 0 || o.skew > 2:
 		return fmt.Errorf("--skew %d out of range 0..2", o.skew)
-	case o.scenario != "login" && o.scenario != "pages":
-		return fmt.Errorf("--scenario %q: want login or pages", o.scenario)
+	case o.scenario != "login" && o.scenario != "pages" && o.scenario != "token":
+		return fmt.Errorf("--scenario %q: want login, pages or token", o.scenario)
+	case o.scenario == "token" && (o.token.clientID == "" || o.token.clientSecret == "" || o.token.redirectURI == ""):
+		return errors.New("--scenario token needs --client-id, --client-secret and --redirect-uri: a client registered in the portal's configuration")
 	case o.pid < 0:
 		return fmt.Errorf("--pid %d: want a process id", o.pid)
 	}

@@ -203,11 +203,18 @@ func listen(addr string) (net.Listener, error) {
 
 // serveHTTP serves h on ln until ctx ends, then shuts down gracefully.
 func serveHTTP(ctx context.Context, wg *sync.WaitGroup, ln net.Listener, h http.Handler, log *slog.Logger) {
+	serveHTTPWrite(ctx, wg, ln, h, log, 30*time.Second)
+}
+
+// serveHTTPWrite is serveHTTP with another write timeout: the metrics
+// listener's is longer than a CPU profile's default 30 s, which
+// net/http/pprof refuses to take on a server that would cut it off.
+func serveHTTPWrite(ctx context.Context, wg *sync.WaitGroup, ln net.Listener, h http.Handler, log *slog.Logger, write time.Duration) {
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
-		WriteTimeout:      30 * time.Second,
+		WriteTimeout:      write,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    16 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),

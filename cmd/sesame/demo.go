@@ -16,6 +16,7 @@ import (
 	"sesame/internal/i18n"
 	"sesame/internal/mail"
 	"sesame/internal/store"
+	"sesame/internal/web"
 )
 
 func init() {
@@ -50,9 +51,14 @@ func cmdDemo(ctx context.Context, e env, args []string) error {
 	addr := fs.String("addr", "localhost:8080", "portal listen address")
 	finagoraAddr := fs.String("finagora-addr", "localhost:8081", "Finagora listen address")
 	mailAddr := fs.String("mail-addr", "localhost:8025", "demo inbox (web page) listen address")
+	metricsAddr := fs.String("metrics-addr", "", "serve Prometheus /metrics on this address (empty: not served)")
+	pprofOn := fs.Bool("pprof", false, "also serve net/http/pprof under /debug/pprof/ on --metrics-addr")
 	data := fs.String("data", "sesame-demo", "data folder: sesame.db and secret.key live here and survive restarts")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *pprofOn && *metricsAddr == "" {
+		return errors.New("--pprof needs --metrics-addr: profiles are served on the metrics listener only")
 	}
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	c := config.Default()
@@ -94,6 +100,7 @@ func cmdDemo(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer a.store.Close()
+	defer setMemoryLimit(e.getenv, a.auth.Hasher.Stats().Concurrent, c.Argon2.MemoryKiB, log)()
 	created, err := seedDemo(ctx, a)
 	if err != nil {
 		return err
@@ -106,11 +113,26 @@ func cmdDemo(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	a.startMail(ctx, &wg, sender)
-	_, site, err := a.site(ctx, &wg)
+	portal, site, err := a.site(ctx, &wg)
 	if err != nil {
 		return err
 	}
-	serveHTTP(ctx, &wg, portalLn, site, log)
+	// The demo logs only warnings, but every request as text: what a person
+	// trying it sees the portal do.
+	access := slog.New(slog.NewTextHandler(e.stderr, nil))
+	serveHTTP(ctx, &wg, portalLn, web.AccessLog(site, access), log)
+	metricsLine := ""
+	if *metricsAddr != "" {
+		mln, err := listen(*metricsAddr)
+		if err != nil {
+			return err
+		}
+		serveHTTPWrite(ctx, &wg, mln, metricsHandler(portal.Metrics(), *pprofOn), log, metricsWriteTimeout)
+		metricsLine = fmt.Sprintf("  Metrics:           http://%s/metrics\n", hostPort(mln.Addr(), *metricsAddr))
+		if *pprofOn {
+			metricsLine += fmt.Sprintf("  Profiles:          http://%s/debug/pprof/\n", hostPort(mln.Addr(), *metricsAddr))
+		}
+	}
 	if err := startFinagora(ctx, &wg, c, finagoraLn.Addr().String(), log, e); err != nil {
 		return err
 	}
@@ -126,11 +148,11 @@ func cmdDemo(ctx context.Context, e env, args []string) error {
   Portal (Sesame):   %s
   Finagora:          %s
   Demo inbox:        http://%s   (every e-mail the portal sends)
-  Data folder:       %s   (sesame.db; secret.key, the key that seals TOTP secrets and signing keys;
+%s  Data folder:       %s   (sesame.db; secret.key, the key that seals TOTP secrets and signing keys;
                      finagora.secret, Finagora's client secret at the portal; kept between runs)
 
 Demo accounts (password for all: %s)%s:
-`, c.PublicURL, c.AppURL, hostPort(mailLn.Addr(), *mailAddr), absPath(*data), demoPassword, created)
+`, c.PublicURL, c.AppURL, hostPort(mailLn.Addr(), *mailAddr), metricsLine, absPath(*data), demoPassword, created)
 	for _, d := range demoAccounts {
 		role := ""
 		if d.role != account.RoleUser {

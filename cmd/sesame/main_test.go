@@ -5,10 +5,12 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"testing"
@@ -44,7 +46,8 @@ func noEnv(string) string { return "" }
 // the same folder: the accounts and the key are kept.
 func TestDemo(t *testing.T) {
 	data := filepath.Join(t.TempDir(), "demo")
-	args := []string{"demo", "--data", data, "--addr", "localhost:0", "--finagora-addr", "localhost:0", "--mail-addr", "localhost:0"}
+	args := []string{"demo", "--data", data, "--addr", "localhost:0", "--finagora-addr", "localhost:0", "--mail-addr", "localhost:0",
+		"--metrics-addr", "localhost:0"}
 	for round, want := range []string{"7 created", "kept from the last run"} {
 		ctx, cancel := context.WithCancel(context.Background())
 		var out, errOut syncBuffer
@@ -52,10 +55,17 @@ func TestDemo(t *testing.T) {
 		go func() { done <- run(ctx, args, noEnv, strings.NewReader(""), &out, &errOut) }()
 		portal := waitFor(t, &out, `Portal \(Sesame\):\s+(\S+)`)
 		finagora := waitFor(t, &out, `Finagora:\s+(\S+)`)
+		metrics := waitFor(t, &out, `Metrics:\s+(\S+)/metrics`)
+		if status := getStatus(t, metrics+"/debug/pprof/"); status != http.StatusNotFound {
+			t.Errorf("demo without --pprof: /debug/pprof/ answered %d, want 404", status)
+		}
 		if !strings.Contains(out.String(), want) || !strings.Contains(out.String(), "support@sesame.example") {
 			t.Errorf("round %d: output lacks %q or the accounts:\n%s", round, want, out.String())
 		}
-		for _, u := range []string{portal + "/login", portal + "/readyz", finagora + "/"} {
+		// The demo's access log is text.
+		getStatus(t, portal+"/healthz")
+		waitFor(t, &errOut, `(msg=request method=GET route="GET /healthz" status=200)`)
+		for _, u := range []string{portal + "/login", portal + "/readyz", finagora + "/", metrics + "/metrics"} {
 			resp, err := http.Get(u)
 			if err != nil {
 				t.Fatal(err)
@@ -208,5 +218,123 @@ func TestUnknownCommand(t *testing.T) {
 	}
 	if !strings.Contains(errOut.String(), "demo") {
 		t.Errorf("usage does not list the commands:\n%s", errOut.String())
+	}
+}
+
+// TestMemoryLimit: the limit grows with the hashes that may run at once,
+// and an operator's GOMEMLIMIT or GOGC=off is left alone.
+func TestMemoryLimit(t *testing.T) {
+	env := func(kv ...string) func(string) string {
+		return func(k string) string {
+			for i := 0; i+1 < len(kv); i += 2 {
+				if kv[i] == k {
+					return kv[i+1]
+				}
+			}
+			return ""
+		}
+	}
+	const mib = 1 << 20
+	for _, tc := range []struct {
+		name       string
+		getenv     func(string) string
+		concurrent int
+		memKiB     uint32
+		want       int64
+		ok         bool
+	}{
+		{"default, 2 cores", noEnv, 2, 19456, memoryBase + 57*mib, true},
+		{"default, 8 cores", noEnv, 8, 19456, memoryBase + 228*mib, true},
+		{"64 MiB hashes, one at a time", noEnv, 1, 64 << 10, memoryBase + 96*mib, true},
+		{"GOGC=50 alone still gets a limit", env("GOGC", "50"), 2, 19456, memoryBase + 57*mib, true},
+		{"operator's GOMEMLIMIT", env("GOMEMLIMIT", "1GiB"), 2, 19456, 0, false},
+		{"operator's GOGC=off", env("GOGC", "off"), 2, 19456, 0, false},
+	} {
+		got, ok := memoryLimit(tc.getenv, tc.concurrent, tc.memKiB)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("%s: memoryLimit = %d MiB, %v; want %d MiB, %v", tc.name, got/mib, ok, tc.want/mib, tc.ok)
+		}
+	}
+	// Applied, then put back: GOGC too, unless the operator set it.
+	for _, tc := range []struct {
+		getenv func(string) string
+		gc     int
+	}{{noEnv, gcPercent}, {env("GOGC", "50"), 100}} {
+		before := debug.SetGCPercent(100)
+		restore := setMemoryLimit(tc.getenv, 2, 19456, slog.New(slog.DiscardHandler))
+		if l := debug.SetMemoryLimit(-1); l != memoryBase+57*mib {
+			t.Errorf("limit applied: %d MiB", l/mib)
+		}
+		if gc := debug.SetGCPercent(-1); gc != tc.gc {
+			t.Errorf("GOGC applied: %d, want %d", gc, tc.gc)
+		}
+		debug.SetGCPercent(tc.gc)
+		restore()
+		if gc := debug.SetGCPercent(before); gc != 100 {
+			t.Errorf("GOGC not put back: %d", gc)
+		}
+	}
+}
+
+func getStatus(t *testing.T, u string) int {
+	t.Helper()
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// TestServePprof: net/http/pprof is off by default, and when asked for it
+// is served on the metrics listener only, never on the portal's.
+func TestServePprof(t *testing.T) {
+	dir := t.TempDir()
+	for _, on := range []bool{false, true} {
+		vars := map[string]string{
+			"SESAME_SECRET_KEY": "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
+			"SESAME_DATABASE":   "sqlite:" + filepath.Join(dir, "sesame.db"), "SESAME_ADDR": "127.0.0.1:0",
+			"SESAME_METRICS_ADDR": "127.0.0.1:0",
+		}
+		if on {
+			vars["SESAME_METRICS_PPROF"] = "true"
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		var out, errOut syncBuffer
+		done := make(chan error, 1)
+		go func() {
+			done <- run(ctx, []string{"serve"}, func(k string) string { return vars[k] }, strings.NewReader(""), &out, &errOut)
+		}()
+		portal := "http://" + waitFor(t, &errOut, `"portal listening","addr":"([^"]+)"`)
+		metrics := "http://" + waitFor(t, &errOut, `"metrics listening","addr":"([^"]+)"`)
+		want := http.StatusNotFound
+		if on {
+			want = http.StatusOK
+		}
+		if got := getStatus(t, metrics+"/debug/pprof/"); got != want {
+			t.Errorf("pprof %v: metrics listener's /debug/pprof/ answered %d, want %d", on, got, want)
+		}
+		if on && getStatus(t, metrics+"/debug/pprof/heap") != http.StatusOK {
+			t.Errorf("pprof on: no heap profile")
+		}
+		for _, path := range []string{"/debug/pprof/", "/debug/pprof/heap", "/debug/pprof/cmdline"} {
+			if got := getStatus(t, portal+path); got != http.StatusNotFound {
+				t.Errorf("pprof %v: the portal's %s answered %d, want 404", on, path, got)
+			}
+		}
+		if getStatus(t, metrics+"/metrics") != http.StatusOK {
+			t.Errorf("pprof %v: no /metrics", on)
+		}
+		// serve's access log is JSON, with the route pattern.
+		getStatus(t, portal+"/healthz?token=SECRET")
+		waitFor(t, &errOut, `("msg":"request","method":"GET","route":"GET /healthz","status":200)`)
+		if strings.Contains(errOut.String(), "SECRET") {
+			t.Errorf("the query string is in the log:\n%s", errOut.String())
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatalf("serve: %v\n%s", err, errOut.String())
+		}
 	}
 }

@@ -6,16 +6,19 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"sesame/internal/config"
 	"sesame/internal/finagora"
 	"sesame/internal/i18n"
 	"sesame/internal/mail"
 	"sesame/internal/seal"
+	"sesame/internal/web"
 )
 
 func init() {
@@ -47,6 +50,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer a.store.Close()
+	defer setMemoryLimit(e.getenv, a.auth.Hasher.Stats().Concurrent, c.Argon2.MemoryKiB, log)()
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	if c.SMTP.Host != "" {
@@ -67,16 +71,17 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	serveHTTP(ctx, &wg, ln, site, log)
+	// One JSON line per request, with the route pattern, never the query
+	// string or the form (see web.AccessLog).
+	serveHTTP(ctx, &wg, ln, web.AccessLog(site, log), log)
 	log.Info("portal listening", "addr", ln.Addr().String(), "public_url", c.PublicURL)
 	if c.MetricsAddr != "" {
 		mln, err := listen(c.MetricsAddr)
 		if err != nil {
 			return err
 		}
-		mux := http.NewServeMux()
-		mux.Handle("GET /metrics", portal.Metrics())
-		serveHTTP(ctx, &wg, mln, mux, log)
+		serveHTTPWrite(ctx, &wg, mln, metricsHandler(portal.Metrics(), c.MetricsPprof), log, metricsWriteTimeout)
+		log.Info("metrics listening", "addr", mln.Addr().String(), "pprof", c.MetricsPprof)
 	}
 	if c.Finagora.Addr != "" {
 		if err := startFinagora(ctx, &wg, c, c.Finagora.Addr, log, e); err != nil {
@@ -87,6 +92,28 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	<-ctx.Done()
 	log.Info("shutting down")
 	return nil
+}
+
+// metricsWriteTimeout leaves room for a CPU profile or an execution trace
+// of up to a minute.
+const metricsWriteTimeout = 2 * time.Minute
+
+// metricsHandler is what the metrics listener serves: /metrics and, when
+// asked, net/http/pprof's profiles under /debug/pprof/. The portal's
+// listener never serves them: the handlers are registered on this mux
+// only, not on http.DefaultServeMux (the pprof package's init would; this
+// program never serves that mux).
+func metricsHandler(metrics http.Handler, pprofOn bool) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", metrics)
+	if pprofOn {
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
+	return mux
 }
 
 func startFinagora(ctx context.Context, wg *sync.WaitGroup, c config.Config, addr string, log *slog.Logger, e env) error {

@@ -47,6 +47,11 @@ type Config struct {
 	TrustProxy bool `yaml:"trust_proxy"`
 	// MetricsAddr serves /metrics on its own listener; empty: not served.
 	MetricsAddr string `yaml:"metrics_addr"`
+	// MetricsPprof also serves net/http/pprof's profiles under /debug/pprof/
+	// on the metrics listener (never on the portal's), for profiling a
+	// running instance on demand. Off by default: a profile shows what the
+	// process is doing, and a CPU profile costs CPU while it runs.
+	MetricsPprof bool `yaml:"metrics_pprof"`
 	// InternalResetURL is where Group (staff) accounts reset their password.
 	InternalResetURL string `yaml:"internal_reset_url"`
 
@@ -211,6 +216,13 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 		}
 		c.Argon2.MaxWait = d
 	}
+	if v := getenv("SESAME_METRICS_PPROF"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("config: SESAME_METRICS_PPROF: %w", err)
+		}
+		c.MetricsPprof = b
+	}
 	if v := getenv("SESAME_TRUST_PROXY"); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
@@ -267,6 +279,9 @@ func (c Config) Validate(strict bool) error {
 	}
 	if err := c.Sim.Validate(); err != nil {
 		bad("simulation: %v", err)
+	}
+	if c.MetricsPprof && c.MetricsAddr == "" {
+		bad("metrics_pprof needs metrics_addr: profiles are served on the metrics listener only")
 	}
 	errs = append(errs, c.Finagora.validate(c.FinagoraCallbackURL())...)
 	if err := c.OIDC.Validate(); err != nil {

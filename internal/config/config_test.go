@@ -154,3 +154,26 @@ func TestFinagoraSSO(t *testing.T) {
 		t.Errorf("no single sign-on: %v", err)
 	}
 }
+
+// TestMetricsPprof: profiles are off by default, turned on by
+// SESAME_METRICS_PPROF, and refused without a metrics listener to serve
+// them on.
+func TestMetricsPprof(t *testing.T) {
+	if Default().MetricsPprof {
+		t.Fatal("pprof is on by default")
+	}
+	env := map[string]string{"SESAME_METRICS_PPROF": "true"}
+	c, err := Load("", func(k string) string { return env[k] })
+	if err != nil || !c.MetricsPprof {
+		t.Fatalf("SESAME_METRICS_PPROF=true: %v, %v", c.MetricsPprof, err)
+	}
+	c.SecretKey = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+	c.Database = "sqlite:/tmp/x.db"
+	if err := c.Validate(false); err == nil || !strings.Contains(err.Error(), "metrics_pprof") {
+		t.Errorf("pprof without metrics_addr: %v", err)
+	}
+	c.MetricsAddr = "127.0.0.1:9090"
+	if err := c.Validate(false); err != nil {
+		t.Errorf("pprof with metrics_addr: %v", err)
+	}
+}

@@ -138,3 +138,48 @@ func BenchmarkLiveSessions(b *testing.B) {
 	b.ReportMetric(float64(dbSize()-disk0)/float64(b.N), "db-bytes/session")
 	b.ReportMetric(float64(int64(heap())-int64(heap0))/float64(b.N), "heap-bytes/session")
 }
+
+// BenchmarkUserinfoIntrospect measures the two endpoints a relying party
+// calls with an access token, over HTTP on SQLite: GET /userinfo with the
+// token as bearer, and POST /oauth/introspect by the client with its
+// secret. cpu-µs/op is the process's, client included.
+func BenchmarkUserinfoIntrospect(b *testing.B) {
+	e := newTestEnv(b, nil, nil, testClients(""))
+	e.login(b)
+	r := e.rp(b, "es", "ES256")
+	tok, err := e.exchange(r, e.code(b, r))
+	if err != nil {
+		b.Fatal(err)
+	}
+	do := func(b *testing.B, req *http.Request) {
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			b.Fatalf("%s: status %d", req.URL.Path, resp.StatusCode)
+		}
+	}
+	b.Run("userinfo", func(b *testing.B) {
+		start := processCPU()
+		for b.Loop() {
+			req, _ := http.NewRequest(http.MethodGet, e.issuer+pathUserinfo, nil)
+			req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+			do(b, req)
+		}
+		reportCPU(b, processCPU()-start)
+	})
+	form := url.Values{"token": {tok.AccessToken}}.Encode()
+	b.Run("introspect", func(b *testing.B) {
+		start := processCPU()
+		for b.Loop() {
+			req, _ := http.NewRequest(http.MethodPost, e.issuer+pathIntrospect, strings.NewReader(form))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.SetBasicAuth("es", secret)
+			do(b, req)
+		}
+		reportCPU(b, processCPU()-start)
+	})
+}

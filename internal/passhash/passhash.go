@@ -33,7 +33,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/crypto/argon2"
+	"sesame/internal/passhash/argon2id"
 )
 
 // ErrMalformed wraps every error about a stored PHC string that cannot be
@@ -129,7 +129,7 @@ type Hasher struct {
 	sem     chan struct{} // one token per running computation
 	maxWait time.Duration // 0: wait as long as it takes
 	now     func() time.Time
-	// kdf is argon2.IDKey; tests replace it to observe concurrency.
+	// kdf is argon2id.IDKey (x/crypto's, with pooled memory); tests replace it to observe concurrency.
 	kdf func(password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte
 	// took is a moving average of how long a verification takes, turn
 	// included, in nanoseconds: what Pause waits.
@@ -173,7 +173,7 @@ func NewWith(p Params, o Options) *Hasher {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Hasher{p: p, sem: make(chan struct{}, o.Concurrent), maxWait: max(o.MaxWait, 0), now: o.Now, kdf: argon2.IDKey}
+	return &Hasher{p: p, sem: make(chan struct{}, o.Concurrent), maxWait: max(o.MaxWait, 0), now: o.Now, kdf: argon2id.IDKey}
 }
 
 // Stats is a snapshot of a Hasher's queue, for metrics.
@@ -436,7 +436,7 @@ var b64 = base64.RawStdEncoding.Strict()
 
 func encode(p Params, salt, key []byte) string {
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
-		argon2.Version, p.Memory, p.Time, p.Threads, b64.EncodeToString(salt), b64.EncodeToString(key))
+		argon2id.Version, p.Memory, p.Time, p.Threads, b64.EncodeToString(salt), b64.EncodeToString(key))
 }
 
 // maxEncodedLen bounds the string decode looks at: the longest legal string is
@@ -462,7 +462,7 @@ func decode(s string) (p Params, salt, key []byte, err error) {
 	if f[1] != "argon2id" {
 		return bad("algorithm is not argon2id")
 	}
-	if f[2] != "v="+strconv.Itoa(argon2.Version) {
+	if f[2] != "v="+strconv.Itoa(argon2id.Version) {
 		return bad("unsupported argon2 version")
 	}
 	ps := strings.Split(f[3], ",")

@@ -135,6 +135,10 @@ type Session struct {
 	LastOTP   time.Time // when a TOTP code was last verified in this session
 	Addr      string
 	UserAgent string
+	// OfficeName is the account's office's name ("" without one), read
+	// with the session by GetSessionAccount for the pages that show it;
+	// other methods leave it empty.
+	OfficeName string
 }
 
 // Sessions are server-side login sessions.

@@ -93,14 +93,17 @@ type routeKey struct{}
 // matched is the route pattern the mux chose for a request. The mux sets
 // Pattern on the request it is given, which is a copy made further in (each
 // WithContext is one), so the outer layers learn it through this.
-type matched struct{ pattern string }
+type matched struct {
+	pattern string
+	seen    bool // the portal's mux was reached (pattern "" if nothing matched)
+}
 
 // notePattern passes the pattern mux matched back to the outer layers.
 func notePattern(mux http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mux.ServeHTTP(w, r)
 		if m, ok := r.Context().Value(routeKey{}).(*matched); ok {
-			m.pattern = r.Pattern
+			m.pattern, m.seen = r.Pattern, true
 		}
 	})
 }
@@ -109,8 +112,14 @@ func (m *metrics) wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
-		rt := &matched{}
-		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), routeKey{}, rt)))
+		// Share the access log's record of the route when there is one
+		// (AccessLog further out), so the pattern is learnt once.
+		rt, ok := r.Context().Value(routeKey{}).(*matched)
+		if !ok {
+			rt = &matched{}
+			r = r.WithContext(context.WithValue(r.Context(), routeKey{}, rt))
+		}
+		next.ServeHTTP(sw, r)
 		// The matched pattern, never the raw path: bounded label values.
 		route := rt.pattern
 		if route == "" {
@@ -122,3 +131,6 @@ func (m *metrics) wrap(next http.Handler) http.Handler {
 }
 
 func (m *metrics) outcome(flow, outcome string) { m.outcomes.WithLabelValues(flow, outcome).Inc() }
+
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

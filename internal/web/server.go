@@ -29,6 +29,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -71,7 +72,7 @@ type Options struct {
 type Server struct {
 	opts    Options
 	cat     *i18n.Catalog
-	pages   map[string]*template.Template
+	pages   map[i18n.Lang]func() (map[string]*template.Template, error) // each language's pages, parsed on first use
 	handler http.Handler
 	metrics *metrics
 }
@@ -95,7 +96,7 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{opts: opts, cat: cat, pages: map[string]*template.Template{}, metrics: newMetrics()}
+	s := &Server{opts: opts, cat: cat, metrics: newMetrics()}
 	if opts.Auth.Hasher != nil {
 		s.metrics.watchHasher(opts.Auth.Hasher)
 	}
@@ -118,10 +119,25 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 func (s *Server) Metrics() http.Handler { return s.metrics.handler() }
 
 func (s *Server) parsePages() error {
+	s.pages = map[i18n.Lang]func() (map[string]*template.Template, error){}
+	for _, lang := range i18n.Supported {
+		s.pages[lang] = sync.OnceValues(func() (map[string]*template.Template, error) { return parsePageSet(s.cat, lang) })
+	}
+	// The default language's now, so a broken page stops the start; the
+	// others (the same files) when first asked for, so start-up parses
+	// once, not once per language.
+	_, err := s.pages[s.opts.DefaultLang]()
+	return err
+}
+
+// parsePageSet parses every page for lang, its fixed words translated (see
+// pretranslate.go).
+func parsePageSet(cat *i18n.Catalog, lang i18n.Lang) (map[string]*template.Template, error) {
 	names, err := fs.Glob(pageFS, "pages/*.html")
 	if err != nil {
-		return err
+		return nil, err
 	}
+	set := map[string]*template.Template{}
 	for _, name := range names {
 		base := strings.TrimSuffix(strings.TrimPrefix(name, "pages/"), ".html")
 		if base == "layout" || base == "fields" {
@@ -129,11 +145,12 @@ func (s *Server) parsePages() error {
 		}
 		t, err := template.New(base).Funcs(funcs).ParseFS(pageFS, "pages/layout.html", "pages/fields.html", name)
 		if err != nil {
-			return fmt.Errorf("web: %s: %w", name, err)
+			return nil, fmt.Errorf("web: %s: %w", name, err)
 		}
-		s.pages[base] = t
+		pretranslate(t, cat, lang)
+		set[base] = t
 	}
-	return nil
+	return set, nil
 }
 
 var funcs = template.FuncMap{
@@ -212,7 +229,7 @@ func (s *Server) handle(h func(w http.ResponseWriter, r *http.Request) error) ht
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer func() {
 			if p := recover(); p != nil {
-				s.opts.Log.Error("panic in handler", "path", r.URL.Path, "panic", p)
+				s.opts.Log.Error("panic in handler", "route", r.Pattern, "request_id", RequestID(r.Context()), "panic", p)
 				s.renderError(w, r, &Error{Status: http.StatusInternalServerError, Key: "error.internal"})
 			}
 		}()
@@ -226,7 +243,7 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) 
 	if r.Context().Err() != nil {
 		// The client went away: nobody reads an answer, and whatever the
 		// request was doing was rolled back or finished on its own.
-		s.opts.Log.Debug("client went away", "method", r.Method, "path", r.URL.Path, "err", err)
+		s.opts.Log.Debug("client went away", "method", r.Method, "route", r.Pattern, "request_id", RequestID(r.Context()), "err", err)
 		return
 	}
 	var e *Error
@@ -250,7 +267,9 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) 
 	case e.Status >= 500:
 		level = slog.LevelError
 	}
-	s.opts.Log.Log(r.Context(), level, "request failed", "method", r.Method, "path", r.URL.Path, "status", e.Status, "err", err.Error())
+	// The route pattern, not the path: a path may hold a password-reset token.
+	s.opts.Log.Log(r.Context(), level, "request failed", "method", r.Method, "route", r.Pattern, "status", e.Status,
+		"request_id", RequestID(r.Context()), "err", err.Error())
 	v := s.base(w, r, "error.title")
 	s.render(w, r, e.Status, "error", struct {
 		Base
@@ -300,19 +319,19 @@ func (b Base) T(key string, kv ...any) string {
 	return b.cat.T(b.Lang, key, data)
 }
 
+// pageLang is the language the page is rendered in: render picks the copy
+// of the page translated into it.
+func (b Base) pageLang() i18n.Lang { return b.Lang }
+
 // Langs lists the language switch's entries.
 func (b Base) Langs() []i18n.Lang { return i18n.Supported }
 
 func (s *Server) base(w http.ResponseWriter, r *http.Request, titleKey string) Base {
 	b := Base{Lang: s.lang(w, r), CSRF: s.csrfToken(w, r), Path: r.URL.Path, AppName: s.opts.AppName, AppURL: s.opts.AppURL, cat: s.cat}
 	b.Title = b.T(titleKey)
-	if _, a, err := s.session(r); err == nil {
+	if ss, a, err := s.session(r); err == nil {
 		b.Account = &a
-		if a.OfficeID != 0 {
-			if o, err := s.opts.Auth.Store.GetOffice(r.Context(), a.OfficeID); err == nil {
-				b.Office = o.Name
-			}
-		}
+		b.Office = ss.OfficeName // read with the session: no query of its own
 	}
 	return b
 }
@@ -336,7 +355,19 @@ func (s *Server) lang(w http.ResponseWriter, r *http.Request) i18n.Lang {
 // render executes a page into a buffer, then writes it: a template error
 // never leaves half a page.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, data any) {
-	t, ok := s.pages[name]
+	lang := s.opts.DefaultLang
+	if p, ok := data.(interface{ pageLang() i18n.Lang }); ok {
+		if _, known := i18n.Parse(string(p.pageLang())); known {
+			lang = p.pageLang()
+		}
+	}
+	set, err := s.pages[lang]()
+	if err != nil {
+		s.opts.Log.Error("pages", "lang", lang, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	t, ok := set[name]
 	if !ok {
 		s.opts.Log.Error("no such page", "page", name)
 		http.Error(w, "internal error", http.StatusInternalServerError)

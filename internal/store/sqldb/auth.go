@@ -91,17 +91,20 @@ func (s *DB) GetSession(ctx context.Context, idHash []byte) (store.Session, erro
 
 // sessionAccountQuery reads a session and its account in one statement:
 // the accounts' columns qualified with the table's alias.
-var sessionAccountQuery = `SELECT s.account_id, s.amr, s.created, s.last_seen, s.last_otp, s.addr, s.user_agent, ` +
+// The office's name comes along, so a page that shows it needs no second
+// query.
+var sessionAccountQuery = `SELECT s.account_id, s.amr, s.created, s.last_seen, s.last_otp, s.addr, s.user_agent, COALESCE(o.name, ''), ` +
 	"a." + strings.Join(strings.Split(strings.Join(strings.Fields(accountColumns), " "), ", "), ", a.") +
-	` FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.id_hash = $1`
+	` FROM sessions s JOIN accounts a ON a.id = s.account_id LEFT JOIN offices o ON o.id = a.office_id WHERE s.id_hash = $1`
 
-// GetSessionAccount returns the session and its account, in one query.
+// GetSessionAccount returns the session and its account, and the name of
+// the account's office, in one query.
 func (s *DB) GetSessionAccount(ctx context.Context, idHash []byte) (store.Session, account.Account, error) {
 	ss := store.Session{IDHash: idHash}
 	var amr string
 	var created, seen, otp int64
 	var r accountRow
-	dest := append([]any{&ss.AccountID, &amr, &created, &seen, &otp, &ss.Addr, &ss.UserAgent}, r.dest()...)
+	dest := append([]any{&ss.AccountID, &amr, &created, &seen, &otp, &ss.Addr, &ss.UserAgent, &ss.OfficeName}, r.dest()...)
 	if err := s.q.QueryRowContext(ctx, sessionAccountQuery, idHash).Scan(dest...); err != nil {
 		return store.Session{}, account.Account{}, mapErr(err)
 	}

@@ -292,6 +292,21 @@ func testSessions(t *testing.T, s store.Store) {
 	if wantA, _ := s.GetAccount(ctx, a.ID); err != nil || !cmp.Equal(gs, got) || !cmp.Equal(ga, wantA) {
 		t.Errorf("GetSessionAccount = %+v, %+v, %v; want %+v and %+v", gs, ga, err, got, wantA)
 	}
+	// A Tiers account's session comes with its office's name.
+	o := account.Office{Name: "Cabinet Sessions", Created: t0}
+	if err := s.CreateOffice(ctx, &o); err != nil {
+		t.Fatal(err)
+	}
+	ta := newAccount(t, s, account.Tiers, "sess-tiers@example.be", o.ID)
+	if err := s.CreateSession(ctx, store.Session{IDHash: []byte("tiers"), AccountID: ta.ID, Created: t0, LastSeen: t0, LastOTP: t0}); err != nil {
+		t.Fatal(err)
+	}
+	if gs, ga, err := s.GetSessionAccount(ctx, []byte("tiers")); err != nil || gs.OfficeName != "Cabinet Sessions" || ga.OfficeID != o.ID {
+		t.Errorf("GetSessionAccount of a Tiers account: office %q, account's office %d, %v; want %q, %d", gs.OfficeName, ga.OfficeID, err, o.Name, o.ID)
+	}
+	if err := s.DeleteSession(ctx, []byte("tiers")); err != nil {
+		t.Fatal(err)
+	}
 	if _, _, err := s.GetSessionAccount(ctx, []byte("missing")); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("GetSessionAccount of a missing session: %v", err)
 	}
