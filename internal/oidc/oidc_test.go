@@ -335,3 +335,38 @@ func (e *testEnv) revoke(t testing.TB, clientID, token string) int {
 }
 
 var _ = errors.New
+
+// TestRefreshKeepsTheSessionAlive: a refresh is activity on the Sesame
+// session (recorded at most once a minute), so an application that
+// refreshes keeps its person logged in past the idle timeout, and a
+// session left idle longer than that ends the refresh.
+func TestRefreshKeepsTheSessionAlive(t *testing.T) {
+	e := newTestEnv(t, nil, nil, testClients(""))
+	e.login(t)
+	r := e.rp(t, "es", "ES256")
+	tok, err := e.exchange(r, e.code(t, r))
+	if err != nil {
+		t.Fatal(err)
+	}
+	refresh := func() error {
+		t2, err := r.cfg.TokenSource(context.Background(), &oauth2.Token{RefreshToken: tok.RefreshToken}).Token()
+		if err == nil {
+			tok = t2
+		}
+		return err
+	}
+	for range 3 { // 60 minutes in all, 20 at a time: past the 30-minute idle timeout
+		e.offset.Add(int64(20 * time.Minute))
+		if err := refresh(); err != nil {
+			t.Fatalf("refresh after 20 idle minutes: %v", err)
+		}
+	}
+	ss, err := e.st.GetSession(context.Background(), e.sessHash)
+	if err != nil || e.now().Sub(ss.LastSeen) > time.Minute {
+		t.Fatalf("the session after refreshes: last seen %v ago, %v", e.now().Sub(ss.LastSeen), err)
+	}
+	e.offset.Add(int64(31 * time.Minute))
+	if err := refresh(); err == nil {
+		t.Error("a refresh after 31 idle minutes succeeded")
+	}
+}

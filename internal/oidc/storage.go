@@ -57,6 +57,9 @@ func (a *authRequest) GetState() string                   { return a.r.State }
 func (a *authRequest) GetSubject() string                 { return a.sub }
 func (a *authRequest) Done() bool                         { return a.r.AccountID != 0 }
 
+// touchEvery bounds how often a refresh records activity on its session.
+const touchEvery = time.Minute
+
 // refreshRequest is op.RefreshTokenRequest.
 type refreshRequest struct {
 	info   store.OIDCTokenInfo
@@ -270,9 +273,13 @@ func (s *storage) issue(ctx context.Context, req op.TokenRequest, current string
 		} else if err != nil {
 			return "", "", time.Time{}, err
 		}
-		// Refreshing is activity on the Sesame session.
-		if err := p.st.TouchSession(ctx, sess.IDHash, now, time.Time{}); err != nil && !errors.Is(err, store.ErrNotFound) {
-			return "", "", time.Time{}, err
+		// Refreshing is activity on the Sesame session — recorded at most
+		// once a minute, like the pages' (the idle timeout is counted in
+		// tens of minutes), so a refresh costs one write transaction, not two.
+		if now.Sub(sess.LastSeen) >= touchEvery {
+			if err := p.st.TouchSession(ctx, sess.IDHash, now, time.Time{}); err != nil && !errors.Is(err, store.ErrNotFound) {
+				return "", "", time.Time{}, err
+			}
 		}
 		return access, rt, exp, nil
 	}
