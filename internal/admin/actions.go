@@ -69,8 +69,12 @@ func (s *Service) Act(ctx context.Context, actor Actor, action Action, id int64)
 			} else if err != nil {
 				return err
 			}
-			// The lost device's sessions must not outlive it.
+			// The lost device's sessions must not outlive it, nor its
+			// recovery codes (the next enrolment makes a new set).
 			if _, err := tx.DeleteAccountSessions(ctx, id, nil); err != nil {
+				return err
+			}
+			if _, err := tx.DeleteRecoveryCodes(ctx, id); err != nil {
 				return err
 			}
 			note = mail.AuthenticatorReset{Name: a.Name, By: by, ByRole: role, When: now}

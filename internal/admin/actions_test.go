@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -28,6 +29,9 @@ func TestActionEffects(t *testing.T) {
 		{ResetTOTP, "marie", "jan", func(f *fixture, a account.Account) string {
 			if _, err := f.st.GetAuthenticator(context.Background(), a.ID); !errors.Is(err, store.ErrNotFound) {
 				return "authenticator still linked"
+			}
+			if codes, err := f.st.UnusedRecoveryCodes(context.Background(), a.ID); err != nil || len(codes) != 0 {
+				return fmt.Sprintf("%d recovery codes outlive the reset (%v)", len(codes), err)
 			}
 			return ""
 		}, "authenticator_reset", "Uw authenticatie-app werd gereset door Marie Test (kantoorbeheerder) op 23/11/2026 om 10:30"},

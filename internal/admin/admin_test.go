@@ -71,6 +71,9 @@ func (f *fixture) add(name string, typ account.Type, office int64, role account.
 	if err := f.st.LinkAuthenticator(ctx, store.Authenticator{AccountID: a.ID, Secret: []byte("sealed"), Linked: t0}); err != nil {
 		f.t.Fatal(err)
 	}
+	if err := f.st.ReplaceRecoveryCodes(ctx, a.ID, [][]byte{[]byte(name + "-1"), []byte(name + "-2")}, t0); err != nil {
+		f.t.Fatal(err)
+	}
 	f.acc[name] = a
 	return a
 }

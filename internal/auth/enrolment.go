@@ -10,6 +10,7 @@ import (
 	"sesame/internal/enrol"
 	"sesame/internal/mail"
 	"sesame/internal/passhash"
+	"sesame/internal/recovery"
 	"sesame/internal/store"
 	"sesame/internal/totp"
 )
@@ -294,6 +295,11 @@ func (s *Service) ConfirmCode(ctx context.Context, token, code, addr string) (ac
 		}
 		return account.Account{}, &WrongCodeError{TriesLeft: e.TriesLeft}
 	}
+	codes := recovery.Generate()
+	sealedCodes, err := s.Keys.Seal([]byte(strings.Join(codes, "\n")), recoveryAD(a.ID))
+	if err != nil {
+		return account.Account{}, err
+	}
 	err = s.Store.InTx(ctx, func(tx store.Store) error {
 		if _, err := tx.GetEnrolment(ctx, e.IDHash); err != nil {
 			return err // ErrNotFound: cancelled or replaced meanwhile
@@ -301,7 +307,12 @@ func (s *Service) ConfirmCode(ctx context.Context, token, code, addr string) (ac
 		if err := tx.LinkAuthenticator(ctx, store.Authenticator{AccountID: a.ID, Secret: e.Secret, Linked: now, LastStep: step}); err != nil {
 			return err
 		}
-		if err := tx.DeleteEnrolment(ctx, e.IDHash); err != nil {
+		// The new authenticator comes with a new set of recovery codes; the
+		// record keeps them, sealed, until the success page shows them once.
+		if err := tx.ReplaceRecoveryCodes(ctx, a.ID, recoveryHashes(a.ID, codes), now); err != nil {
+			return err
+		}
+		if _, err := tx.UpdateEnrolment(ctx, e.IDHash, func(e *enrol.Enrolment) error { return e.Linked(sealedCodes) }); err != nil {
 			return err
 		}
 		if err := tx.AppendAudit(ctx, store.AuditEvent{Time: now, ActorID: a.ID, Actor: a.Identifier, SubjectID: a.ID, Subject: a.Identifier,
@@ -322,6 +333,44 @@ func (s *Service) ConfirmCode(ctx context.Context, token, code, addr string) (ac
 	}
 	s.mailSent()
 	return a, nil
+}
+
+// RevealRecoveryCodes returns, once, the recovery codes made when the
+// wizard named by token linked its authenticator (normalised; see
+// recovery.Grouped), and the account; the record is deleted. ErrFlowExpired
+// when there is no such record, or it has not linked anything (or was
+// already shown).
+func (s *Service) RevealRecoveryCodes(ctx context.Context, token string) ([]string, account.Account, error) {
+	e, a, err := s.enrolment(ctx, token)
+	if err != nil {
+		return nil, account.Account{}, err
+	}
+	if e.State != enrol.Done {
+		return nil, account.Account{}, ErrFlowExpired
+	}
+	// Deleted first: of two simultaneous requests, only one shows the codes
+	// (DeleteEnrolment does not say whether it deleted, so look again).
+	plain, err := s.Keys.Open(e.Codes, recoveryAD(a.ID))
+	if err != nil {
+		return nil, account.Account{}, err
+	}
+	gone := false
+	err = s.Store.InTx(ctx, func(tx store.Store) error {
+		if _, err := tx.UpdateEnrolment(ctx, e.IDHash, func(*enrol.Enrolment) error { return nil }); errors.Is(err, store.ErrNotFound) {
+			gone = true
+			return nil
+		} else if err != nil {
+			return err
+		}
+		return tx.DeleteEnrolment(ctx, e.IDHash)
+	})
+	if err != nil {
+		return nil, account.Account{}, err
+	}
+	if gone {
+		return nil, account.Account{}, ErrFlowExpired
+	}
+	return strings.Split(string(plain), "\n"), a, nil
 }
 
 // CancelEnrolment ends the wizard at any step; the pending secret is gone.

@@ -12,6 +12,8 @@ const (
 	ActionTOTPLinked      = "totp_linked"
 	ActionTOTPReset       = "totp_reset"
 	ActionLogout          = "logout"
+	// ActionRecoveryCodesNew: the owner made a new set of recovery codes.
+	ActionRecoveryCodesNew = "recovery_codes_new"
 )
 
 // Audit outcomes.

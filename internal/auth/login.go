@@ -82,6 +82,10 @@ func (s *Service) ResetTOTP(ctx context.Context, c Credentials) (account.Account
 		if err := tx.UnlinkAuthenticator(ctx, a.ID); err != nil {
 			return err
 		}
+		// The next authenticator comes with a new set of recovery codes.
+		if _, err := tx.DeleteRecoveryCodes(ctx, a.ID); err != nil {
+			return err
+		}
 		if a, err = at.succeeded(tx, false); err != nil {
 			return err
 		}

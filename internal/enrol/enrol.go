@@ -8,10 +8,17 @@
 //	(step 1) ───────────────► Question ─────────────────────────────► Code
 //	                              │                                    │ │
 //	                       Cancel │              right code (step 4) ◄─┘ │ 3rd wrong code,
-//	                              ▼                   linked, deleted    │ Cancel or expiry:
-//	                           deleted                                   ▼ deleted (start again)
+//	                              ▼                    linked: Done      │ Cancel or expiry:
+//	                           deleted                      │            ▼ deleted (start again)
+//	                                                        ▼
+//	                               recovery codes shown once: deleted
 //
-// A record expires Lifetime after it was created, whatever its state.
+// A record expires Lifetime after it was created, whatever its state. A
+// question chosen at step 2 stays on the record (its answer only as a hash)
+// until the code links the authenticator, and is saved with it: an
+// initialisation that is cancelled or expires leaves the account as it was.
+// Once linked, the record keeps the new recovery codes, sealed, until the
+// success page has shown them once.
 package enrol
 
 import (
@@ -31,6 +38,9 @@ const (
 	// Code: a new secret was generated; the person must type a code from
 	// their app (step 3).
 	Code State = "code"
+	// Done: the authenticator is linked; the record only holds the new
+	// recovery codes until the success page shows them, once.
+	Done State = "done"
 )
 
 // Limits of one enrolment.
@@ -51,7 +61,18 @@ type Enrolment struct {
 	TriesLeft int    // wrong codes still allowed in the Code state
 	Created   time.Time
 	Expires   time.Time
+
+	// A question chosen at step 2 (account without one), saved on the
+	// account only when the authenticator is linked. AnswerHash is the
+	// answer's argon2id hash; empty when the account answered its own.
+	QuestionKey, QuestionText, AnswerHash string
+	// Codes are the recovery codes made at linking, sealed, in the Done
+	// state only.
+	Codes []byte
 }
+
+// ChoseQuestion reports whether step 2 chose a question to save at linking.
+func (e *Enrolment) ChoseQuestion() bool { return e.QuestionKey != "" && e.AnswerHash != "" }
 
 // New starts an enrolment for an account whose password was just verified.
 func New(idHash []byte, accountID int64, now time.Time) Enrolment {
@@ -67,6 +88,18 @@ func (e *Enrolment) Answered(sealedSecret []byte) error {
 		return ErrWrongState
 	}
 	e.State, e.Secret, e.TriesLeft = Code, sealedSecret, MaxCodeTries
+	return nil
+}
+
+// Linked moves to Done once the authenticator is linked: the pending secret
+// and the chosen question are dropped (they are on the account now), the
+// sealed recovery codes kept until they are shown.
+func (e *Enrolment) Linked(sealedCodes []byte) error {
+	if e.State != Code {
+		return ErrWrongState
+	}
+	e.State, e.Secret, e.TriesLeft, e.Codes = Done, nil, 0, sealedCodes
+	e.QuestionKey, e.QuestionText, e.AnswerHash = "", "", ""
 	return nil
 }
 

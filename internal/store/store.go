@@ -43,6 +43,7 @@ type Store interface {
 	AccountSearcher
 	Offices
 	Authenticators
+	RecoveryCodes
 	Sessions
 	Enrolments
 	Throttles
@@ -122,6 +123,27 @@ type Authenticators interface {
 	// the last step used: ErrReplayed otherwise (so a code is accepted at most
 	// once, across every instance). ErrNotFound if there is no authenticator.
 	UseTOTPStep(ctx context.Context, accountID int64, step int64) error
+}
+
+// RecoveryCodes are the hashes of an account's single-use recovery codes
+// (package recovery); the codes themselves are never stored.
+type RecoveryCodes interface {
+	// ReplaceRecoveryCodes deletes every code of the account and stores
+	// hashes as its new set, atomically. ErrNotFound when the account does
+	// not exist.
+	ReplaceRecoveryCodes(ctx context.Context, accountID int64, hashes [][]byte, now time.Time) error
+	// UnusedRecoveryCodes returns the hashes of the account's unused codes
+	// (none: an empty list, no error).
+	UnusedRecoveryCodes(ctx context.Context, accountID int64) ([][]byte, error)
+	// UseRecoveryCode marks the unused code hash of the account as used at
+	// now, in one conditional statement: of simultaneous uses of one code,
+	// on any number of instances, exactly one succeeds; the others (and a
+	// code that is unknown, used or deleted) get ErrNotFound.
+	UseRecoveryCode(ctx context.Context, accountID int64, hash []byte, now time.Time) error
+	// DeleteRecoveryCodes removes every code of the account (its
+	// authenticator was unlinked: the next one comes with a new set) and
+	// returns how many there were.
+	DeleteRecoveryCodes(ctx context.Context, accountID int64) (int, error)
 }
 
 // Session is a logged-in browser. Its id is only known to the browser: the

@@ -35,6 +35,8 @@ type enrolPage struct {
 	Grouped   string
 	URI       string
 	TriesLeft int
+	// Step 4: the recovery codes made at linking, shown once
+	Codes recoveryCodes
 
 	typesOffered []account.Type
 }
@@ -117,6 +119,8 @@ func (s *Server) showEnrolment(w http.ResponseWriter, r *http.Request, p enrolPa
 			}
 			p.Questions = append(p.Questions, questionOption{account.QuestionOwn, p.T("question.own")})
 		}
+	case enrol.Done:
+		return s.showDone(w, r, p)
 	case enrol.Code:
 		p.Step = 3
 		p.TriesLeft = e.TriesLeft
@@ -224,8 +228,9 @@ func (s *Server) handleEnrolCode(w http.ResponseWriter, r *http.Request) error {
 		return s.enrolFailed(w, r, p, err)
 	}
 	s.metrics.outcome("enrol", "success")
-	setCookie(w, flowCookie, "", 0)
 	s.opts.Log.Info("authenticator linked", "account", a.ID)
+	// The wizard's cookie stays: the success page shows, once, the recovery
+	// codes its record holds.
 	s.redirect(w, r, "/totp/init/done")
 	return nil
 }
@@ -305,8 +310,23 @@ func (s *Server) handleEnrolCancel(w http.ResponseWriter, r *http.Request) error
 }
 
 func (s *Server) handleEnrolDone(w http.ResponseWriter, r *http.Request) error {
-	p := s.enrolPage(w, r)
+	return s.showDone(w, r, s.enrolPage(w, r))
+}
+
+// showDone is step 4: the authenticator is linked; the recovery codes made
+// with it are shown, the first time only (the record is then deleted).
+func (s *Server) showDone(w http.ResponseWriter, r *http.Request, p enrolPage) error {
 	p.Step = 4
+	codes, _, err := s.opts.Auth.RevealRecoveryCodes(r.Context(), cookie(r, flowCookie))
+	switch {
+	case err == nil:
+		p.Codes = s.recoveryCodes(p.Base, codes)
+	case errors.Is(err, auth.ErrFlowExpired):
+		p.Codes.Shown = true
+	default:
+		return err
+	}
+	setCookie(w, flowCookie, "", 0)
 	s.render(w, r, http.StatusOK, "enrol", p)
 	return nil
 }

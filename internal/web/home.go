@@ -60,8 +60,37 @@ func (s *Server) handleNotFound(mux *http.ServeMux) func(w http.ResponseWriter, 
 	}
 }
 
+// homePage is the home page: for a logged-in person, who they are and how
+// many recovery codes they have left, with the form that makes a new set.
+type homePage struct {
+	Base
+	CodesLeft  int
+	Linked     bool // an authenticator is linked: codes can be made
+	Error      string
+	FieldError map[string]string
+}
+
+// CodesLeftText says how many recovery codes are left, in the page's language.
+func (p homePage) CodesLeftText() string { return p.cat.N(p.Lang, "codes.left", p.CodesLeft) }
+
+func (s *Server) homePage(w http.ResponseWriter, r *http.Request) homePage {
+	p := homePage{Base: s.base(w, r, "home.title"), FieldError: map[string]string{}}
+	if p.Account != nil {
+		ctx := r.Context()
+		if _, err := s.opts.Auth.Store.GetAuthenticator(ctx, p.Account.ID); err == nil {
+			p.Linked = true
+		}
+		if n, err := s.opts.Auth.RecoveryCodesLeft(ctx, p.Account.ID); err == nil {
+			p.CodesLeft = n
+		} else {
+			s.opts.Log.Warn("recovery codes not counted", "account", p.Account.ID, "err", err)
+		}
+	}
+	return p
+}
+
 func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) error {
-	s.render(w, r, http.StatusOK, "home", s.base(w, r, "home.title"))
+	s.render(w, r, http.StatusOK, "home", s.homePage(w, r))
 	return nil
 }
 

@@ -16,6 +16,8 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /login", s.handle(s.handleLoginForm))
 	mux.Handle("POST /login", s.handle(s.handleLoginSubmit))
 	mux.Handle("POST /logout", s.handle(s.handleLogout))
+	// A new set of recovery codes for the logged-in person (recovery.go).
+	mux.Handle("POST /recovery-codes", s.handle(s.handleRecoveryCodesNew))
 
 	// TOTP initialisation wizard (SPEC 2.2): one page that shows the current step.
 	mux.Handle("GET /totp/init", s.handle(s.handleEnrolForm))

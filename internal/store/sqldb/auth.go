@@ -52,6 +52,59 @@ func (s *DB) UseTOTPStep(ctx context.Context, accountID int64, step int64) error
 	return store.ErrReplayed
 }
 
+// ReplaceRecoveryCodes stores a new set of recovery-code hashes.
+func (s *DB) ReplaceRecoveryCodes(ctx context.Context, accountID int64, hashes [][]byte, now time.Time) error {
+	return s.inTx(ctx, func(t *DB) error {
+		if _, err := t.q.ExecContext(ctx, `DELETE FROM recovery_codes WHERE account_id = $1`, accountID); err != nil {
+			return mapErr(err)
+		}
+		for _, h := range hashes {
+			if _, err := t.q.ExecContext(ctx, `INSERT INTO recovery_codes (account_id, hash, created) VALUES ($1, $2, $3)`,
+				accountID, h, ms(now)); err != nil {
+				return mapErr(err)
+			}
+		}
+		if len(hashes) == 0 {
+			// Say ErrNotFound for a missing account even with nothing to insert.
+			var one int
+			return mapErr(t.q.QueryRowContext(ctx, `SELECT 1 FROM accounts WHERE id = $1`, accountID).Scan(&one))
+		}
+		return nil
+	})
+}
+
+// UnusedRecoveryCodes returns the hashes of the account's unused codes.
+func (s *DB) UnusedRecoveryCodes(ctx context.Context, accountID int64) ([][]byte, error) {
+	rows, err := s.q.QueryContext(ctx, `SELECT hash FROM recovery_codes WHERE account_id = $1 AND used = 0`, accountID)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	out := [][]byte{}
+	for rows.Next() {
+		var h []byte
+		if err := rows.Scan(&h); err != nil {
+			return nil, mapErr(err)
+		}
+		out = append(out, h)
+	}
+	return out, mapErr(rows.Err())
+}
+
+// UseRecoveryCode spends a code with one conditional UPDATE: two instances
+// racing with the same code cannot both change the row.
+func (s *DB) UseRecoveryCode(ctx context.Context, accountID int64, hash []byte, now time.Time) error {
+	res, err := s.q.ExecContext(ctx, `UPDATE recovery_codes SET used = $1 WHERE account_id = $2 AND hash = $3 AND used = 0`,
+		ms(now), accountID, hash)
+	return affected(res, err)
+}
+
+// DeleteRecoveryCodes removes the account's codes.
+func (s *DB) DeleteRecoveryCodes(ctx context.Context, accountID int64) (int, error) {
+	res, err := s.q.ExecContext(ctx, `DELETE FROM recovery_codes WHERE account_id = $1`, accountID)
+	return count(res, err)
+}
+
 func affected(res interface{ RowsAffected() (int64, error) }, err error) error {
 	if err != nil {
 		return mapErr(err)
@@ -152,21 +205,24 @@ func count(res interface{ RowsAffected() (int64, error) }, err error) (int, erro
 // CreateEnrolment inserts a wizard record, replacing the account's other
 // one in the same statement (the unique index on account_id).
 func (s *DB) CreateEnrolment(ctx context.Context, e enrol.Enrolment) error {
-	_, err := s.q.ExecContext(ctx, `INSERT INTO enrolments (id_hash, account_id, state, secret, tries_left, created, expires)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)
+	_, err := s.q.ExecContext(ctx, `INSERT INTO enrolments (id_hash, account_id, state, secret, tries_left, created, expires,
+			question_key, question_text, answer_hash, codes)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 		ON CONFLICT (account_id) DO UPDATE SET id_hash = excluded.id_hash, state = excluded.state, secret = excluded.secret,
-			tries_left = excluded.tries_left, created = excluded.created, expires = excluded.expires`,
-		e.IDHash, e.AccountID, e.State, e.Secret, e.TriesLeft, ms(e.Created), ms(e.Expires))
+			tries_left = excluded.tries_left, created = excluded.created, expires = excluded.expires,
+			question_key = excluded.question_key, question_text = excluded.question_text, answer_hash = excluded.answer_hash,
+			codes = excluded.codes`,
+		e.IDHash, e.AccountID, e.State, e.Secret, e.TriesLeft, ms(e.Created), ms(e.Expires), e.QuestionKey, e.QuestionText, e.AnswerHash, e.Codes)
 	return mapErr(err)
 }
 
-const enrolmentColumns = `account_id, state, secret, tries_left, created, expires`
+const enrolmentColumns = `account_id, state, secret, tries_left, created, expires, question_key, question_text, answer_hash, codes`
 
 func scanEnrolment(row interface{ Scan(...any) error }, idHash []byte) (enrol.Enrolment, error) {
 	e := enrol.Enrolment{IDHash: idHash}
 	var state string
 	var created, expires int64
-	if err := row.Scan(&e.AccountID, &state, &e.Secret, &e.TriesLeft, &created, &expires); err != nil {
+	if err := row.Scan(&e.AccountID, &state, &e.Secret, &e.TriesLeft, &created, &expires, &e.QuestionKey, &e.QuestionText, &e.AnswerHash, &e.Codes); err != nil {
 		return enrol.Enrolment{}, mapErr(err)
 	}
 	e.State, e.Created, e.Expires = enrol.State(state), fromMS(created), fromMS(expires)
@@ -189,8 +245,9 @@ func (s *DB) UpdateEnrolment(ctx context.Context, idHash []byte, fn func(*enrol.
 		if err := fn(&e); err != nil {
 			return err
 		}
-		_, err = t.q.ExecContext(ctx, `UPDATE enrolments SET state = $1, secret = $2, tries_left = $3, expires = $4 WHERE id_hash = $5`,
-			e.State, e.Secret, e.TriesLeft, ms(e.Expires), idHash)
+		_, err = t.q.ExecContext(ctx, `UPDATE enrolments SET state = $1, secret = $2, tries_left = $3, expires = $4,
+			question_key = $5, question_text = $6, answer_hash = $7, codes = $8 WHERE id_hash = $9`,
+			e.State, e.Secret, e.TriesLeft, ms(e.Expires), e.QuestionKey, e.QuestionText, e.AnswerHash, e.Codes, idHash)
 		out = e
 		return mapErr(err)
 	})

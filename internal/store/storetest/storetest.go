@@ -34,6 +34,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"SearchAccounts", testSearchAccounts},
 		{"Authenticators", testAuthenticators},
 		{"UseTOTPStepRace", testUseTOTPStepRace},
+		{"RecoveryCodes", testRecoveryCodes},
+		{"RecoveryCodeRace", testRecoveryCodeRace},
 		{"Sessions", testSessions},
 		{"Enrolments", testEnrolments},
 		{"AddressFailures", testAddressFailures},
@@ -353,6 +355,25 @@ func testEnrolments(t *testing.T, s store.Store) {
 	got, err = s.GetEnrolment(ctx, []byte("flow"))
 	if err != nil || string(got.Secret) != "sealed" || !got.Expires.Equal(t0.Add(enrol.Lifetime)) {
 		t.Errorf("GetEnrolment = %+v, %v", got, err)
+	}
+	// The question chosen at step 2 and, once linked, the sealed codes
+	// are kept on the record.
+	got, err = s.UpdateEnrolment(ctx, []byte("flow"), func(e *enrol.Enrolment) error {
+		e.QuestionKey, e.QuestionText, e.AnswerHash = "own", "Ma question ?", "$argon2id$q"
+		return nil
+	})
+	if err != nil || !got.ChoseQuestion() {
+		t.Fatalf("UpdateEnrolment(question) = %+v, %v", got, err)
+	}
+	if got, _ := s.GetEnrolment(ctx, []byte("flow")); got.QuestionKey != "own" || got.QuestionText != "Ma question ?" || got.AnswerHash != "$argon2id$q" {
+		t.Errorf("chosen question not kept: %+v", got)
+	}
+	got, err = s.UpdateEnrolment(ctx, []byte("flow"), func(e *enrol.Enrolment) error { return e.Linked([]byte("sealed codes")) })
+	if err != nil || got.State != enrol.Done || got.Secret != nil || got.ChoseQuestion() {
+		t.Fatalf("UpdateEnrolment(linked) = %+v, %v", got, err)
+	}
+	if got, _ := s.GetEnrolment(ctx, []byte("flow")); got.State != enrol.Done || string(got.Codes) != "sealed codes" || len(got.Secret) != 0 || got.AnswerHash != "" {
+		t.Errorf("linked enrolment = %+v", got)
 	}
 	if n, err := s.DeleteEnrolmentsBefore(ctx, t0.Add(enrol.Lifetime+time.Second)); err != nil || n != 1 {
 		t.Errorf("DeleteEnrolmentsBefore = %d, %v", n, err)
