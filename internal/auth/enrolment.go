@@ -46,19 +46,27 @@ func (s *Service) StartEnrolment(ctx context.Context, c Credentials) (string, er
 // authenticator), and returns its token. A wizard the account had open is
 // replaced: at most one is open per account.
 func (s *Service) BeginEnrolment(ctx context.Context, a account.Account, addr string) (string, error) {
-	token, hash := newToken()
-	now := s.now()
+	var token string
 	err := s.Store.InTx(ctx, func(tx store.Store) error {
-		if err := tx.CreateEnrolment(ctx, enrol.New(hash, a.ID, now)); err != nil {
-			return err
-		}
-		return tx.AppendAudit(ctx, store.AuditEvent{Time: now, ActorID: a.ID, Actor: a.Identifier, SubjectID: a.ID, Subject: a.Identifier,
-			OfficeID: a.OfficeID, Action: ActionEnrolmentStart, Outcome: OutcomeSuccess, Addr: addr})
+		var err error
+		token, err = s.beginEnrolment(ctx, tx, a, addr)
+		return err
 	})
 	if err != nil {
 		return "", err
 	}
 	return token, nil
+}
+
+// beginEnrolment is BeginEnrolment inside tx.
+func (s *Service) beginEnrolment(ctx context.Context, tx store.Store, a account.Account, addr string) (string, error) {
+	token, hash := newToken()
+	now := s.now()
+	if err := tx.CreateEnrolment(ctx, enrol.New(hash, a.ID, now)); err != nil {
+		return "", err
+	}
+	return token, tx.AppendAudit(ctx, store.AuditEvent{Time: now, ActorID: a.ID, Actor: a.Identifier, SubjectID: a.ID, Subject: a.Identifier,
+		OfficeID: a.OfficeID, Action: ActionEnrolmentStart, Outcome: OutcomeSuccess, Addr: addr})
 }
 
 // Enrolment is what a wizard page shows.

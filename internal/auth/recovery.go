@@ -5,6 +5,9 @@ import (
 	"errors"
 	"strconv"
 
+	"sesame/internal/account"
+	"sesame/internal/mail"
+
 	"sesame/internal/recovery"
 	"sesame/internal/store"
 )
@@ -76,4 +79,83 @@ func (s *Service) NewRecoveryCodes(ctx context.Context, accountID int64, session
 		return nil, err
 	}
 	return codes, nil
+}
+
+// RecoverWithCode is the self-service reset without the old device (issue
+// 11, point 2): identifier, password, account type and one recovery code
+// (in c.Code). The code is a factor like the others: it is checked only
+// after the password, within the same reserved attempt, so a wrong one
+// spends the account's and the address's budget like a wrong TOTP code.
+// When both are right, in one transaction: the code is spent (one
+// conditional UPDATE: of two simultaneous uses, one wins), the
+// authenticator is unlinked and the other codes deleted, every session of
+// the account ends, the owner is e-mailed (with the client address), the
+// reset is audited, and the initialisation wizard is opened at step 2 —
+// its token is returned. It never logs anyone in.
+//
+// Errors: ErrCredentials (wrong password or code, a code already spent,
+// locked or disabled account: all alike), ErrAddressThrottled, and —
+// once the password was right — ErrNotEnrolled when there is no
+// authenticator to unlink (the attempt is given back, no code spent).
+func (s *Service) RecoverWithCode(ctx context.Context, c Credentials) (string, account.Account, error) {
+	a, at, err := s.verifyPassword(ctx, c, ActionTOTPReset)
+	if err != nil {
+		return "", account.Account{}, err
+	}
+	ctx, now, ok := at.ctx, s.now(), false
+	code, wellFormed := recovery.Normalize(c.Code)
+	var token string
+	err = s.Store.InTx(ctx, func(tx store.Store) error {
+		if _, err := tx.GetAuthenticator(ctx, a.ID); errors.Is(err, store.ErrNotFound) {
+			return ErrNotEnrolled
+		} else if err != nil {
+			return err
+		}
+		if !wellFormed {
+			return nil
+		}
+		stored, err := tx.UnusedRecoveryCodes(ctx, a.ID)
+		if err != nil {
+			return err
+		}
+		match := recovery.Match(stored, recovery.Hash(a.ID, code))
+		if match == nil {
+			return nil
+		}
+		if err := tx.UseRecoveryCode(ctx, a.ID, match, now); errors.Is(err, store.ErrNotFound) {
+			return nil // spent meanwhile by a simultaneous request
+		} else if err != nil {
+			return err
+		}
+		ok = true
+		if err := tx.UnlinkAuthenticator(ctx, a.ID); err != nil {
+			return err
+		}
+		if _, err := tx.DeleteRecoveryCodes(ctx, a.ID); err != nil {
+			return err
+		}
+		if a, err = at.succeeded(tx, false); err != nil {
+			return err
+		}
+		if _, err := tx.DeleteAccountSessions(ctx, a.ID, nil); err != nil {
+			return err
+		}
+		if err := tx.AppendAudit(ctx, store.AuditEvent{Time: now, ActorID: a.ID, Actor: a.Identifier, SubjectID: a.ID, Subject: a.Identifier,
+			OfficeID: a.OfficeID, Action: ActionTOTPReset, Outcome: OutcomeSuccess, Addr: c.Addr, Detail: "self-service, with a recovery code"}); err != nil {
+			return err
+		}
+		if err := s.notify(ctx, tx, a, mail.AuthenticatorRecovered{Name: a.Name, When: now, IP: mailIP(c.Addr)}); err != nil {
+			return err
+		}
+		token, err = s.beginEnrolment(ctx, tx, a, c.Addr)
+		return err
+	})
+	if err != nil && !errors.Is(err, ErrNotEnrolled) {
+		ok = false // rolled back: nothing was spent
+	}
+	if err := s.settle(at, ok, err, "wrong or used recovery code", "no authenticator linked"); err != nil {
+		return "", account.Account{}, err
+	}
+	s.mailSent()
+	return token, a, nil
 }

@@ -56,6 +56,13 @@ type (
 		Name, By, ByRole string
 		When             time.Time
 	}
+	// AuthenticatorRecovered: the owner's authenticator was unlinked with a
+	// recovery code (issue 11), from the client address IP (optional).
+	AuthenticatorRecovered struct {
+		Name string
+		When time.Time
+		IP   string
+	}
 	// QuestionReset: the security question was reset.
 	QuestionReset struct {
 		Name, By, ByRole string
@@ -81,14 +88,15 @@ type (
 // Kinds lists every kind Render produces, with a sample of its data type.
 // Tests and the catalogue check iterate over it.
 var Kinds = map[string]any{
-	"password_reset":       PasswordReset{},
-	"password_changed":     PasswordChanged{},
-	"authenticator_linked": AuthenticatorLinked{},
-	"authenticator_reset":  AuthenticatorReset{},
-	"question_reset":       QuestionReset{},
-	"account_unlocked":     AccountUnlocked{},
-	"account_disabled":     AccountDisabled{},
-	"account_enabled":      AccountEnabled{},
+	"password_reset":          PasswordReset{},
+	"password_changed":        PasswordChanged{},
+	"authenticator_linked":    AuthenticatorLinked{},
+	"authenticator_reset":     AuthenticatorReset{},
+	"authenticator_recovered": AuthenticatorRecovered{},
+	"question_reset":          QuestionReset{},
+	"account_unlocked":        AccountUnlocked{},
+	"account_disabled":        AccountDisabled{},
+	"account_enabled":         AccountEnabled{},
 }
 
 //go:embed locales/*.json templates/*.tmpl
@@ -217,6 +225,22 @@ func (r *Renderer) Render(lang i18n.Lang, to Address, data any) (Message, error)
 			return Message{}, err
 		}
 		v.Before = append(v.Before, t(kind+".next"))
+	case AuthenticatorRecovered:
+		kind, f.Name = "authenticator_recovered", cleanName(d.Name)
+		if f.When, err = r.formatWhen(lang, d.When); err != nil {
+			return Message{}, err
+		}
+		v.Before = []string{t(kind + ".intro")}
+		if d.IP != "" {
+			ip, ipErr := netip.ParseAddr(d.IP)
+			if ipErr != nil {
+				return Message{}, fmt.Errorf("%w: ip %q", ErrInvalid, d.IP)
+			}
+			f.IP = ip.Unmap().WithZone("").String()
+			v.Before = append(v.Before, t(kind+".ip"))
+		}
+		v.Before = append(v.Before, t(kind+".revoked"), t(kind+".next"))
+		v.After = []string{t(kind + ".if_not_you")}
 	case QuestionReset:
 		kind = "question_reset"
 		if err := r.action(lang, &f, &v, kind, d.Name, d.By, d.ByRole, d.When, true); err != nil {

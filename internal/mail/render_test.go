@@ -33,6 +33,7 @@ func TestRenderEveryKindInEveryLanguage(t *testing.T) {
 			{PasswordChanged{Name: "Jan", When: when, IP: "192.0.2.7"}, []string{"Jan", dates[lang], "192.0.2.7"}},
 			{AuthenticatorLinked{Name: "Jan", App: "Finagora", When: when}, []string{"Jan", "Finagora", dates[lang]}},
 			{AuthenticatorReset{Name: "Jan", By: "Marie Dubois", ByRole: RoleOfficeAdmin, When: when}, []string{"Jan", "Marie Dubois", admin[lang], dates[lang]}},
+			{AuthenticatorRecovered{Name: "Jan", When: when, IP: "::ffff:192.0.2.9"}, []string{"Jan", dates[lang], "192.0.2.9"}},
 			{QuestionReset{Name: "Jan", By: "Marie Dubois", ByRole: RoleSupport, When: when}, []string{"Jan", "Marie Dubois", "support", dates[lang]}},
 			{AccountUnlocked{Name: "Jan", By: "Marie Dubois", ByRole: RoleOfficeAdmin, When: when}, []string{"Jan", "Marie Dubois", admin[lang], dates[lang]}},
 			{AccountDisabled{Name: "Jan", By: "Marie Dubois", ByRole: RoleSupport, When: when}, []string{"Jan", "Marie Dubois", dates[lang]}},

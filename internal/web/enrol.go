@@ -81,8 +81,11 @@ func (p enrolPage) DoneURL() string {
 
 func (s *Server) handleEnrolForm(w http.ResponseWriter, r *http.Request) error {
 	p := s.enrolPage(w, r)
-	if r.URL.Query().Get("notice") == "not_enrolled" {
+	switch r.URL.Query().Get("notice") {
+	case "not_enrolled":
 		p.Notice = p.T("enrol.not_enrolled")
+	case "recovered":
+		p.Notice = p.T("enrol.recovered")
 	}
 	return s.showEnrolment(w, r, p, http.StatusOK)
 }
@@ -107,6 +110,9 @@ func (s *Server) showEnrolment(w http.ResponseWriter, r *http.Request, p enrolPa
 	if err != nil {
 		return err
 	}
+	// The account the wizard is for, shown at steps 2 and 3: the person
+	// came from step 1, a login or a recovery code, and need not retype it.
+	p.Form = credentialsForm{Identifier: e.Account.Identifier, Type: e.Account.Type}
 	switch e.State {
 	case enrol.Question:
 		p.Step = 2

@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"strings"
 
 	"sesame/internal/account"
 	"sesame/internal/auth"
@@ -12,6 +13,7 @@ import (
 
 type resetPage struct {
 	Base
+	Lost       bool // the form without the old device: a recovery code instead of a TOTP code
 	Done       bool
 	Form       credentialsForm
 	Error      string
@@ -54,6 +56,65 @@ func (s *Server) handleResetSubmit(w http.ResponseWriter, r *http.Request) error
 		return nil
 	}
 	return s.credentialsFailed(w, r, "reset", err, func(status int, msg string) {
+		p.Error = msg
+		s.render(w, r, status, "reset", p)
+	})
+}
+
+// The reset without the old device (issue 11, point 2): a recovery code
+// instead of the TOTP code. On success the old authenticator is unlinked
+// and the wizard opened at step 2 in the same request: the person goes
+// straight on to the security question, as the same account.
+
+func (s *Server) handleLostForm(w http.ResponseWriter, r *http.Request) error {
+	s.render(w, r, http.StatusOK, "reset", resetPage{Base: s.base(w, r, "reset.lost_title"), Lost: true, FieldError: map[string]string{}})
+	return nil
+}
+
+// maxRecoveryCode bounds the recovery-code field: 16 characters and their
+// dashes or spaces, with room for sloppy typing.
+const maxRecoveryCode = 40
+
+func (s *Server) handleLostSubmit(w http.ResponseWriter, r *http.Request) error {
+	c, form, errs, err := s.readCredentials(w, r, false, account.Types)
+	if err != nil {
+		return err
+	}
+	f, err := s.parseForm(w, r, "recovery_code")
+	if err != nil {
+		return err
+	}
+	c.Code = f.Get("recovery_code")
+	switch {
+	case strings.TrimSpace(c.Code) == "":
+		errs["recovery_code"] = "error.required"
+	case len(c.Code) > maxRecoveryCode:
+		errs["recovery_code"] = "error.too_long"
+	}
+	p := resetPage{Base: s.base(w, r, "reset.lost_title"), Lost: true, Form: form, FieldError: errs}
+	if a, err := s.pending(w, r, ""); err == nil {
+		p.Pending = a
+	}
+	if len(errs) > 0 {
+		s.render(w, r, http.StatusUnprocessableEntity, "reset", p)
+		return nil
+	}
+	token, a, err := s.opts.Auth.RecoverWithCode(r.Context(), c)
+	switch {
+	case err == nil:
+		s.metrics.outcome("recover", "success")
+		s.opts.Log.Info("authenticator unlinked with a recovery code", "account", a.ID)
+		// The reset ended every session of the account, this one included.
+		setCookie(w, sessionCookie, "", 0)
+		setCookie(w, flowCookie, token, 0)
+		s.redirect(w, r, "/totp/init?notice=recovered")
+		return nil
+	case errors.Is(err, auth.ErrNotEnrolled):
+		p.Error = p.T("reset.not_linked")
+		s.render(w, r, http.StatusConflict, "reset", p)
+		return nil
+	}
+	return s.credentialsFailed(w, r, "recover", err, func(status int, msg string) {
 		p.Error = msg
 		s.render(w, r, status, "reset", p)
 	})

@@ -30,6 +30,9 @@ func (s *Server) routes(mux *http.ServeMux) {
 	// TOTP reset with the old device (SPEC 2.3).
 	mux.Handle("GET /totp/reset", s.handle(s.handleResetForm))
 	mux.Handle("POST /totp/reset", s.handle(s.handleResetSubmit))
+	// ... and without it, with a recovery code, on to the wizard (reset.go).
+	mux.Handle("GET /totp/reset/lost", s.handle(s.handleLostForm))
+	mux.Handle("POST /totp/reset/lost", s.handle(s.handleLostSubmit))
 
 	// Passwords (SPEC 2.4–2.6): change; reset by e-mailed link ("other");
 	// the link's page; the page that sends staff to the directory ("internal").
