@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -141,6 +142,20 @@ func (s *Service) Act(ctx context.Context, actor Actor, action Action, id int64)
 			Addr: actor.Addr, Detail: actor.detail()}); err != nil {
 			return err
 		}
+		// The action answers the account's open help requests of its kind.
+		if kind := helpKind(action); kind != "" {
+			n, err := tx.CloseHelpRequests(ctx, a.ID, kind, now, actor.name(), string(action))
+			if err != nil {
+				return err
+			}
+			if n > 0 {
+				if err := tx.AppendAudit(ctx, store.AuditEvent{Time: now, ActorID: actor.Account.ID, Actor: actor.name(),
+					SubjectID: a.ID, Subject: a.Identifier, OfficeID: a.OfficeID, Action: ActionHelpClose, Outcome: auth.OutcomeSuccess,
+					Addr: actor.Addr, Detail: fmt.Sprintf("%d %s request(s) answered by %s", n, kind, action)}); err != nil {
+					return err
+				}
+			}
+		}
 		out = a
 		if note == nil {
 			return nil
@@ -155,6 +170,17 @@ func (s *Service) Act(ctx context.Context, actor Actor, action Action, id int64)
 	}
 	s.mailSent()
 	return out, nil
+}
+
+// helpKind is the kind of help request action answers ("" for none).
+func helpKind(action Action) string {
+	switch action {
+	case ResetTOTP:
+		return store.HelpTOTP
+	case ResetQuestion:
+		return store.HelpQuestion
+	}
+	return ""
 }
 
 // CanSendPasswordReset reports whether the service is set up to send

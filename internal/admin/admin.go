@@ -234,6 +234,9 @@ type Service struct {
 	// SendPasswordReset action); either nil: the action is unavailable.
 	Passwords *auth.Passwords
 	ResetLink func(token string) string
+	// ConsoleURL is the portal's public base URL, for links to the console
+	// in e-mails to administrators; empty: no link.
+	ConsoleURL string
 }
 
 func (s *Service) now() time.Time { return s.Now().UTC() }

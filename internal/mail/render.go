@@ -63,6 +63,16 @@ type (
 		When time.Time
 		IP   string
 	}
+	// HelpRequested goes to an administrator (Name) when a person asks for
+	// help (issue 11): Requester is their identifier, RequesterName their
+	// name, Kind "totp" (reset the authenticator) or "question" (reset the
+	// security question), Message what they wrote (free text, unverified;
+	// may be empty), URL the request in the console (optional), IP where
+	// it came from (optional).
+	HelpRequested struct {
+		Name, Requester, RequesterName, Kind, Message, URL, IP string
+		When                                                   time.Time
+	}
 	// QuestionReset: the security question was reset.
 	QuestionReset struct {
 		Name, By, ByRole string
@@ -93,6 +103,7 @@ var Kinds = map[string]any{
 	"authenticator_linked":    AuthenticatorLinked{},
 	"authenticator_reset":     AuthenticatorReset{},
 	"authenticator_recovered": AuthenticatorRecovered{},
+	"help_requested":          HelpRequested{},
 	"question_reset":          QuestionReset{},
 	"account_unlocked":        AccountUnlocked{},
 	"account_disabled":        AccountDisabled{},
@@ -154,6 +165,7 @@ type link struct{ URL, Label string }
 // facts is the data the catalog's messages refer to, already formatted.
 type facts struct {
 	Name, By, ByRole, When, App, IP, Minutes string
+	Requester, What, Message                 string
 }
 
 // Render writes the e-mail of data's kind for to in lang. Display names are
@@ -241,6 +253,42 @@ func (r *Renderer) Render(lang i18n.Lang, to Address, data any) (Message, error)
 		}
 		v.Before = append(v.Before, t(kind+".revoked"), t(kind+".next"))
 		v.After = []string{t(kind + ".if_not_you")}
+	case HelpRequested:
+		kind, f.Name, f.By = "help_requested", cleanName(d.Name), cleanName(d.RequesterName)
+		f.Requester = cleanName(d.Requester)
+		if f.Requester == "" {
+			return Message{}, fmt.Errorf("%w: help request without a requester", ErrInvalid)
+		}
+		if f.By == "" {
+			f.By = f.Requester
+		}
+		if d.Kind != "totp" && d.Kind != "question" {
+			return Message{}, fmt.Errorf("%w: help request kind %q", ErrInvalid, d.Kind)
+		}
+		f.What = t("help_requested.what_" + d.Kind)
+		if f.When, err = r.formatWhen(lang, d.When); err != nil {
+			return Message{}, err
+		}
+		v.Before = []string{t(kind + ".intro")}
+		if d.IP != "" {
+			ip, ipErr := netip.ParseAddr(d.IP)
+			if ipErr != nil {
+				return Message{}, fmt.Errorf("%w: ip %q", ErrInvalid, d.IP)
+			}
+			f.IP = ip.Unmap().WithZone("").String()
+			v.Before = append(v.Before, t(kind+".ip"))
+		}
+		if f.Message = cleanText(d.Message, maxHelpMessage); f.Message != "" {
+			v.Before = append(v.Before, t(kind+".message"))
+		}
+		if d.URL != "" {
+			u, uErr := checkURL(d.URL)
+			if uErr != nil {
+				return Message{}, uErr
+			}
+			v.Link = &link{URL: u, Label: t(kind + ".link_label")}
+		}
+		v.After = []string{t(kind + ".check")}
 	case QuestionReset:
 		kind = "question_reset"
 		if err := r.action(lang, &f, &v, kind, d.Name, d.By, d.ByRole, d.When, true); err != nil {
@@ -346,6 +394,30 @@ func cleanName(s string) string {
 			cut--
 		}
 		s = strings.TrimSpace(s[:cut])
+	}
+	return s
+}
+
+// maxHelpMessage bounds the free text of a help request in an e-mail.
+const maxHelpMessage = 2000
+
+// cleanText makes free text from a form one safe paragraph: valid UTF-8,
+// control characters and line breaks as spaces, spaces collapsed, bounded.
+func cleanText(s string, max int) string {
+	s = strings.ToValidUTF8(s, "")
+	s = strings.Map(func(r rune) rune {
+		if isControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > max {
+		cut := max
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = strings.TrimSpace(s[:cut]) + "…"
 	}
 	return s
 }

@@ -34,6 +34,8 @@ func TestRenderEveryKindInEveryLanguage(t *testing.T) {
 			{AuthenticatorLinked{Name: "Jan", App: "Finagora", When: when}, []string{"Jan", "Finagora", dates[lang]}},
 			{AuthenticatorReset{Name: "Jan", By: "Marie Dubois", ByRole: RoleOfficeAdmin, When: when}, []string{"Jan", "Marie Dubois", admin[lang], dates[lang]}},
 			{AuthenticatorRecovered{Name: "Jan", When: when, IP: "::ffff:192.0.2.9"}, []string{"Jan", dates[lang], "192.0.2.9"}},
+			{HelpRequested{Name: "Marie", Requester: "jan@example.be", RequesterName: "Jan Peeters", Kind: "totp", Message: "perdu\r\nBcc: x", URL: url, IP: "192.0.2.9", When: when},
+				[]string{"Marie", "Jan Peeters", "jan@example.be", dates[lang], "192.0.2.9", "perdu Bcc: x", url}},
 			{QuestionReset{Name: "Jan", By: "Marie Dubois", ByRole: RoleSupport, When: when}, []string{"Jan", "Marie Dubois", "support", dates[lang]}},
 			{AccountUnlocked{Name: "Jan", By: "Marie Dubois", ByRole: RoleOfficeAdmin, When: when}, []string{"Jan", "Marie Dubois", admin[lang], dates[lang]}},
 			{AccountDisabled{Name: "Jan", By: "Marie Dubois", ByRole: RoleSupport, When: when}, []string{"Jan", "Marie Dubois", dates[lang]}},

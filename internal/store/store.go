@@ -50,6 +50,7 @@ type Store interface {
 	AuditLog
 	Outbox
 	PasswordResets
+	HelpRequests
 	OIDC
 
 	// InTx runs fn in one transaction: every change fn makes through tx is

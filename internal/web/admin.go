@@ -38,6 +38,7 @@ func (s *Server) adminService() *admin.Service {
 	svc := &admin.Service{Store: a.Store, Hasher: a.Hasher, Mail: a.Mail, MailSent: a.MailSent, Now: a.Now, Log: s.opts.Log, Auth: a}
 	if link, err := s.resetLink(); err == nil && a.Mail != nil {
 		svc.Passwords, svc.ResetLink = s.passwords(), link
+		svc.ConsoleURL = s.opts.Passwords.PublicURL // checked by resetLink
 	}
 	return svc
 }

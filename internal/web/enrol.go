@@ -7,6 +7,7 @@ import (
 	"sesame/internal/account"
 	"sesame/internal/auth"
 	"sesame/internal/enrol"
+	"sesame/internal/store"
 	"sesame/internal/totp"
 )
 
@@ -45,6 +46,13 @@ type questionOption struct{ Key, Label string }
 
 // Types lists the account types step 1 offers.
 func (p enrolPage) Types() []account.Type { return p.typesOffered }
+
+// HelpKind is what step 2's "ask my administrator" form asks for: a reset
+// of the security question (the answer is forgotten).
+func (p enrolPage) HelpKind() string { return store.HelpQuestion }
+
+// HelpOpen unfolds it once an answer was wrong.
+func (p enrolPage) HelpOpen() bool { return p.Error != "" && p.Step == 2 }
 
 // StepNumbers lists the wizard's steps for the progress bar.
 func (p enrolPage) StepNumbers() []int { return []int{1, 2, 3, 4} }

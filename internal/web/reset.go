@@ -7,6 +7,7 @@ import (
 
 	"sesame/internal/account"
 	"sesame/internal/auth"
+	"sesame/internal/store"
 )
 
 // The TOTP reset with the old device (SPEC 2.3, guide steps 1–4).
@@ -22,6 +23,11 @@ type resetPage struct {
 
 // Types lists the account types the form offers.
 func (p resetPage) Types() []account.Type { return account.Types }
+
+// HelpKind is what the page's "ask my administrator" form asks for: a TOTP
+// reset (no old device, no recovery code); HelpOpen unfolds it.
+func (p resetPage) HelpKind() string { return store.HelpTOTP }
+func (p resetPage) HelpOpen() bool   { return false }
 
 func (s *Server) handleResetForm(w http.ResponseWriter, r *http.Request) error {
 	s.render(w, r, http.StatusOK, "reset", resetPage{Base: s.base(w, r, "reset.title"), FieldError: map[string]string{}})

@@ -34,6 +34,10 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /totp/reset/lost", s.handle(s.handleLostForm))
 	mux.Handle("POST /totp/reset/lost", s.handle(s.handleLostSubmit))
 
+	// "Ask my administrator" (help.go): the request, answered the same whatever the account.
+	mux.Handle("GET /help", s.handle(s.handleHelpForm))
+	mux.Handle("POST /help", s.handle(s.handleHelpSubmit))
+
 	// Passwords (SPEC 2.4–2.6): change; reset by e-mailed link ("other");
 	// the link's page; the page that sends staff to the directory ("internal").
 	mux.Handle("GET /password", s.handle(s.handlePasswordForm))
@@ -52,6 +56,9 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /admin/accounts/{id}", s.handleConsole(s.handleAdminAccount))
 	mux.Handle("GET /admin/accounts/{id}/{action}", s.handleConsole(s.handleAdminConfirm))
 	mux.Handle("POST /admin/accounts/{id}/{action}", s.handleConsole(s.handleAdminAct))
+	mux.Handle("GET /admin/requests", s.handleConsole(s.handleAdminRequests))
+	mux.Handle("GET /admin/requests.csv", s.handleConsole(s.handleAdminRequestsCSV))
+	mux.Handle("GET /admin/requests/{id}", s.handleConsole(s.handleAdminRequest))
 	mux.Handle("GET /admin/audit", s.handleConsole(s.handleAdminAudit))
 	mux.Handle("GET /admin/audit.csv", s.handleConsole(s.handleAdminAuditCSV))
 

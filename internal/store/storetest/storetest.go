@@ -36,6 +36,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"UseTOTPStepRace", testUseTOTPStepRace},
 		{"RecoveryCodes", testRecoveryCodes},
 		{"RecoveryCodeRace", testRecoveryCodeRace},
+		{"HelpRequests", testHelpRequests},
+		{"ListAdministrators", testListAdministrators},
 		{"Sessions", testSessions},
 		{"Enrolments", testEnrolments},
 		{"AddressFailures", testAddressFailures},
