@@ -22,7 +22,7 @@ const (
 	questionSubmit = `form[action="/totp/init/question"] button[type=submit]:not([formaction])`
 	codeSubmit     = `form[action="/totp/init/code"] button[type=submit]:not([formaction])`
 	loginSubmit    = `form[action="/login"] button[type=submit]`
-	logoutButton   = `main form[action="/logout"] button`
+	logoutButton   = `nav.menu form[action="/logout"] button`
 	tiersRadio     = `input[name=account_type][value="tiers"]`
 	sessionCookie  = "__Host-sesame"
 )

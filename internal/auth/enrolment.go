@@ -202,16 +202,11 @@ func (s *Service) ChooseQuestion(ctx context.Context, token, key, own, answer, a
 	if err != nil {
 		return busy(err)
 	}
-	return s.answered(ctx, e, a, addr, nil, func(tx store.Store) error {
-		_, err := tx.UpdateAccount(ctx, a.ID, func(acc *account.Account) error {
-			acc.QuestionKey, acc.QuestionText, acc.AnswerHash = key, own, hash
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		return tx.AppendAudit(ctx, store.AuditEvent{Time: s.now(), ActorID: a.ID, Actor: a.Identifier, SubjectID: a.ID, Subject: a.Identifier,
-			OfficeID: a.OfficeID, Action: ActionQuestionSet, Outcome: OutcomeSuccess, Addr: addr})
+	// The question waits on the wizard's record: it is saved on the account
+	// with the authenticator (ConfirmCode), so an initialisation that is
+	// cancelled or expires leaves the account as it was.
+	return s.answered(ctx, e, a, addr, nil, func(e *enrol.Enrolment) {
+		e.QuestionKey, e.QuestionText, e.AnswerHash = key, own, hash
 	})
 }
 
@@ -227,12 +222,12 @@ func checkAnswer(answer string) error {
 	return nil
 }
 
-// answered generates and seals the pending secret and moves to step 3, with
-// extra (setting the chosen question) in the same transaction, and settles
-// the answer's attempt at as a success when there is one. ErrFlowExpired
-// when the wizard ended meanwhile (replaced, cancelled, or deleted by a
-// lock).
-func (s *Service) answered(ctx context.Context, e enrol.Enrolment, a account.Account, addr string, at *attempt, extra func(store.Store) error) error {
+// answered generates and seals the pending secret and moves to step 3,
+// with chose (keeping the chosen question on the record) in the same
+// update, and settles the answer's attempt at as a success when there is
+// one. ErrFlowExpired when the wizard ended meanwhile (replaced, cancelled,
+// or deleted by a lock).
+func (s *Service) answered(ctx context.Context, e enrol.Enrolment, a account.Account, addr string, at *attempt, chose func(*enrol.Enrolment)) error {
 	secret, err := totp.GenerateSecret()
 	if err != nil {
 		return err
@@ -242,20 +237,23 @@ func (s *Service) answered(ctx context.Context, e enrol.Enrolment, a account.Acc
 		return err
 	}
 	err = s.Store.InTx(ctx, func(tx store.Store) error {
-		if extra != nil {
-			if err := extra(tx); err != nil {
+		if chose == nil {
+			if err := tx.AppendAudit(ctx, store.AuditEvent{Time: s.now(), ActorID: a.ID, Actor: a.Identifier, SubjectID: a.ID,
+				Subject: a.Identifier, OfficeID: a.OfficeID, Action: ActionQuestionAnswer, Outcome: OutcomeSuccess, Addr: addr}); err != nil {
 				return err
 			}
-		} else if err := tx.AppendAudit(ctx, store.AuditEvent{Time: s.now(), ActorID: a.ID, Actor: a.Identifier, SubjectID: a.ID,
-			Subject: a.Identifier, OfficeID: a.OfficeID, Action: ActionQuestionAnswer, Outcome: OutcomeSuccess, Addr: addr}); err != nil {
-			return err
 		}
 		if at != nil {
 			if _, err := at.succeeded(tx, false); err != nil {
 				return err
 			}
 		}
-		_, err := tx.UpdateEnrolment(ctx, e.IDHash, func(e *enrol.Enrolment) error { return e.Answered(sealed) })
+		_, err := tx.UpdateEnrolment(ctx, e.IDHash, func(e *enrol.Enrolment) error {
+			if chose != nil {
+				chose(e)
+			}
+			return e.Answered(sealed)
+		})
 		return err
 	})
 	if errors.Is(err, store.ErrNotFound) {
@@ -272,7 +270,8 @@ func (s *Service) answered(ctx context.Context, e enrol.Enrolment, a account.Acc
 // more than three evaluations between them); a right code links the
 // authenticator (consuming the code's step) and ends the wizard; a wrong one
 // returns *WrongCodeError, and the one that spent the last try deletes the
-// record and the secret (ErrEnrolmentCancelled): the person starts again.
+// record and the secret (ErrEnrolmentCancelled, with the account, so step 1
+// can be filled in again): the person starts again.
 func (s *Service) ConfirmCode(ctx context.Context, token, code, addr string) (account.Account, error) {
 	e, a, err := s.enrolment(ctx, token)
 	if err != nil {
@@ -299,7 +298,7 @@ func (s *Service) ConfirmCode(ctx context.Context, token, code, addr string) (ac
 			if err := s.cancel(ctx, e, a, addr, "three wrong codes"); err != nil {
 				return account.Account{}, err
 			}
-			return account.Account{}, ErrEnrolmentCancelled
+			return a, ErrEnrolmentCancelled // the account, to start again
 		}
 		return account.Account{}, &WrongCodeError{TriesLeft: e.TriesLeft}
 	}
@@ -314,6 +313,19 @@ func (s *Service) ConfirmCode(ctx context.Context, token, code, addr string) (ac
 		}
 		if err := tx.LinkAuthenticator(ctx, store.Authenticator{AccountID: a.ID, Secret: e.Secret, Linked: now, LastStep: step}); err != nil {
 			return err
+		}
+		// The question chosen at step 2 is saved with the authenticator.
+		if e.ChoseQuestion() {
+			if _, err := tx.UpdateAccount(ctx, a.ID, func(acc *account.Account) error {
+				acc.QuestionKey, acc.QuestionText, acc.AnswerHash = e.QuestionKey, e.QuestionText, e.AnswerHash
+				return nil
+			}); err != nil {
+				return err
+			}
+			if err := tx.AppendAudit(ctx, store.AuditEvent{Time: now, ActorID: a.ID, Actor: a.Identifier, SubjectID: a.ID, Subject: a.Identifier,
+				OfficeID: a.OfficeID, Action: ActionQuestionSet, Outcome: OutcomeSuccess, Addr: addr}); err != nil {
+				return err
+			}
 		}
 		// The new authenticator comes with a new set of recovery codes; the
 		// record keeps them, sealed, until the success page shows them once.

@@ -198,7 +198,8 @@ func TestFlowResetThenLogin(t *testing.T) {
 		b.at("TOTP reset → success", f.portal, "/totp/reset")
 		b.expectText("reset success", l.resetSuccess)
 		f.nextStep()
-		b.follow("the success page's main button", `class="button" href="/totp/init"`)
+		// The main button is the initialisation, identifier and type filled in.
+		b.follow("the success page's main button", `class="button" href="/totp/init\?account_type=tiers&amp;identifier=an%40peeters.be"`)
 		p.secret = b.wizard(p, false) // the question was kept: it is answered
 		b.expectText("wizard step 4", l.enrolDone)
 		link := b.follow("step 4's link", `class="button"`)

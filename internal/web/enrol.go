@@ -3,6 +3,10 @@ package web
 import (
 	"errors"
 	"net/http"
+	"net/url"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"sesame/internal/account"
 	"sesame/internal/auth"
@@ -89,11 +93,22 @@ func (p enrolPage) DoneURL() string {
 
 func (s *Server) handleEnrolForm(w http.ResponseWriter, r *http.Request) error {
 	p := s.enrolPage(w, r)
-	switch r.URL.Query().Get("notice") {
+	q := r.URL.Query()
+	switch q.Get("notice") {
 	case "not_enrolled":
 		p.Notice = p.T("enrol.not_enrolled")
 	case "recovered":
 		p.Notice = p.T("enrol.recovered")
+	case "cancelled":
+		p.Notice = p.T("enrol.cancelled_by_you")
+	}
+	// Step 1 filled in from where the person came from (a TOTP reset, a
+	// cancelled wizard): only what is well-formed is kept.
+	if id := q.Get("identifier"); len(id) <= account.MaxIdentifier && utf8.ValidString(id) && !strings.ContainsFunc(id, unicode.IsControl) {
+		p.Form.Identifier = id
+	}
+	if t, ok := account.ParseType(q.Get("account_type")); ok && contains(p.typesOffered, t) {
+		p.Form.Type = t
 	}
 	return s.showEnrolment(w, r, p, http.StatusOK)
 }
@@ -238,6 +253,10 @@ func (s *Server) handleEnrolCode(w http.ResponseWriter, r *http.Request) error {
 		return s.showEnrolment(w, r, p, http.StatusUnprocessableEntity)
 	}
 	a, err := s.opts.Auth.ConfirmCode(r.Context(), token, code, s.clientAddr(r))
+	if errors.Is(err, auth.ErrEnrolmentCancelled) {
+		// Back to step 1, with the identifier and type still filled in.
+		p.Form = credentialsForm{Identifier: a.Identifier, Type: a.Type}
+	}
 	if err != nil {
 		return s.enrolFailed(w, r, p, err)
 	}
@@ -315,12 +334,35 @@ func (s *Server) handleEnrolCancel(w http.ResponseWriter, r *http.Request) error
 	if _, err := s.parseForm(w, r); err != nil {
 		return err
 	}
-	if err := s.opts.Auth.CancelEnrolment(r.Context(), cookie(r, flowCookie), s.clientAddr(r)); err != nil {
+	token := cookie(r, flowCookie)
+	e, err := s.opts.Auth.Enrolment(r.Context(), token)
+	if err != nil && !errors.Is(err, auth.ErrFlowExpired) {
+		return err
+	}
+	if err := s.opts.Auth.CancelEnrolment(r.Context(), token, s.clientAddr(r)); err != nil {
 		return err
 	}
 	setCookie(w, flowCookie, "", 0)
-	s.redirect(w, r, "/totp/init")
+	// Step 1 says the initialisation was cancelled, ready to start again.
+	s.redirect(w, r, initURL(e.Account, "cancelled"))
 	return nil
+}
+
+// initURL is the wizard's step 1 filled in for a (when known), with a
+// notice ("" for none).
+func initURL(a account.Account, notice string) string {
+	v := url.Values{}
+	if notice != "" {
+		v.Set("notice", notice)
+	}
+	if a.ID != 0 {
+		v.Set("identifier", a.Identifier)
+		v.Set("account_type", string(a.Type))
+	}
+	if len(v) == 0 {
+		return "/totp/init"
+	}
+	return "/totp/init?" + v.Encode()
 }
 
 func (s *Server) handleEnrolDone(w http.ResponseWriter, r *http.Request) error {

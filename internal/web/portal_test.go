@@ -379,6 +379,10 @@ func TestWizardThreeWrongCodesStartAgain(t *testing.T) {
 			if st != http.StatusConflict || b.step() != 1 || b.errorMessage() != e.msg(l.lang, "enrol.cancelled") {
 				t.Fatalf("third wrong code: %d, step %d, %q\n%s", st, b.step(), b.errorMessage(), b.body)
 			}
+			// Step 1 keeps the identifier and the account type (issue 11).
+			if !strings.Contains(b.body, `value="`+janID+`"`) || !strings.Contains(b.body, `value="tiers" required checked`) {
+				t.Errorf("step 1 after the third wrong code lost the identifier or the type:\n%s", b.body)
+			}
 			if _, err := e.store.GetEnrolment(context.Background(), auth.HashToken(token)); !errors.Is(err, store.ErrNotFound) {
 				t.Errorf("the cancelled enrolment and its secret are still stored: %v", err)
 			}
@@ -391,14 +395,18 @@ func TestWizardThreeWrongCodesStartAgain(t *testing.T) {
 				t.Fatalf("replayed cancelled wizard: %d, linked %v", st, e.hasAuthenticator(a))
 			}
 
-			// Start again at step 1: the question chosen before is kept and
-			// asked; a new secret is generated.
+			// Start again at step 1: the question chosen in the cancelled
+			// run was not kept (it is saved with the authenticator only), so
+			// it is chosen again; a new secret is generated.
+			if got, _ := e.store.GetAccount(context.Background(), a.ID); got.HasQuestion() {
+				t.Error("the cancelled run's question was kept")
+			}
 			b.get("/totp/init")
 			b.post("/totp/init", url.Values{"identifier": {janID}, "password": {janPass}, "account_type": {"tiers"}})
-			if b.step() != 2 || strings.Contains(b.body, `name="question"`) {
+			if b.step() != 2 || !strings.Contains(b.body, `name="question"`) {
 				t.Fatalf("restart: step %d\n%s", b.step(), b.body)
 			}
-			b.post("/totp/init/question", url.Values{"answer": {"doudou"}})
+			b.post("/totp/init/question", url.Values{"question": {"first_plush"}, "answer": {"doudou"}})
 			second := b.secretOnPage()
 			if bytes.Equal(first, second) {
 				t.Fatal("the restarted enrolment reuses the discarded secret")
@@ -689,9 +697,13 @@ func TestWizardStepSkipping(t *testing.T) {
 		if st != http.StatusConflict || b.step() != 3 || !bytes.Equal(b.secretOnPage(), secret) {
 			t.Errorf("question at step 3: %d, step %d", st, b.step())
 		}
-		got, _ := e.store.GetAccount(ctx, a.ID)
-		if got.QuestionKey != "first_pet" {
-			t.Errorf("question is %q, want first_pet", got.QuestionKey)
+		// The chosen question waits on the record until the code links.
+		en, _ := e.store.GetEnrolment(ctx, auth.HashToken(b.cookie(flowCookie)))
+		if en.QuestionKey != "first_pet" {
+			t.Errorf("question is %q, want first_pet", en.QuestionKey)
+		}
+		if got, _ := e.store.GetAccount(ctx, a.ID); got.HasQuestion() {
+			t.Error("the question was saved before the authenticator was linked")
 		}
 	})
 	if e.hasAuthenticator(a) {

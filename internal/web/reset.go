@@ -16,6 +16,7 @@ type resetPage struct {
 	Base
 	Lost       bool // the form without the old device: a recovery code instead of a TOTP code
 	Done       bool
+	InitURL    string // after Done: the wizard's step 1, filled in (guide step 5)
 	Form       credentialsForm
 	Error      string
 	FieldError map[string]string
@@ -47,13 +48,14 @@ func (s *Server) handleResetSubmit(w http.ResponseWriter, r *http.Request) error
 		s.render(w, r, http.StatusUnprocessableEntity, "reset", p)
 		return nil
 	}
-	_, err = s.opts.Auth.ResetTOTP(r.Context(), c)
+	a, err := s.opts.Auth.ResetTOTP(r.Context(), c)
 	switch {
 	case err == nil:
 		s.metrics.outcome("reset", "success")
 		// The reset ended every session of the account, this one included.
 		setCookie(w, sessionCookie, "", 0)
 		p.Done, p.Account = true, nil
+		p.InitURL = initURL(a, "")
 		s.render(w, r, http.StatusOK, "reset", p)
 		return nil
 	case errors.Is(err, auth.ErrNotEnrolled):

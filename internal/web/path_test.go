@@ -1,0 +1,117 @@
+package web
+
+import (
+	"context"
+	"net/url"
+	"strings"
+	"testing"
+
+	"sesame/internal/account"
+)
+
+// The path that leads on (issue 11, point 4), in each language.
+
+func TestResetLeadsOnToTheWizardFilledIn(t *testing.T) {
+	t.Parallel()
+	for _, l := range langs {
+		t.Run(string(l.lang), func(t *testing.T) {
+			e := newEnv(t)
+			e.createAccount(account.Tiers, janID, janPass, l.lang)
+			b := e.browser(l.accept)
+			secret := b.enrol(account.Tiers, janID, janPass)
+			b.get("/totp/reset")
+			st, body := b.post("/totp/reset", url.Values{"identifier": {janID}, "password": {janPass}, "account_type": {"tiers"}, "totp": {e.code(secret)}})
+			if st != 200 || !strings.Contains(b.text(), e.msg(l.lang, "reset.success")) {
+				t.Fatalf("reset: %d\n%s", st, body)
+			}
+			// The main button is the initialisation, filled in; Back is secondary.
+			want := `<a class="button" href="/totp/init?account_type=tiers&amp;identifier=jan%40example.be">` + e.msg(l.lang, "nav.totp_init") + `</a>`
+			if !strings.Contains(body, want) {
+				t.Fatalf("no main button %s:\n%s", want, body)
+			}
+			if !strings.Contains(b.text(), `<a class="button secondary" href="/">`+e.msg(l.lang, "reset.back")) {
+				t.Errorf("Back is not the secondary button:\n%s", body)
+			}
+			b.get("/totp/init?account_type=tiers&identifier=jan%40example.be")
+			if b.step() != 1 || !strings.Contains(b.body, `value="`+janID+`"`) || !strings.Contains(b.body, `value="tiers" required checked`) {
+				t.Errorf("step 1 is not filled in:\n%s", b.body)
+			}
+			// Only what is well-formed is taken.
+			b.get("/totp/init?account_type=admin&identifier=" + url.QueryEscape(strings.Repeat("x", 300)))
+			if strings.Contains(b.body, "xxxxxxxx") || strings.Contains(b.body, "checked") {
+				t.Error("step 1 took a malformed identifier or type")
+			}
+		})
+	}
+}
+
+func TestWizardCancelSaysSoAndKeepsNothing(t *testing.T) {
+	t.Parallel()
+	for _, l := range langs {
+		t.Run(string(l.lang), func(t *testing.T) {
+			e := newEnv(t)
+			a := e.createAccount(account.Tiers, janID, janPass, l.lang)
+			b := e.browser(l.accept)
+			b.toStep3(janID, janPass) // chooses a question at step 2
+			st, _ := b.post("/totp/init/cancel", nil)
+			if st != 200 || b.step() != 1 {
+				t.Fatalf("cancel: %d, step %d", st, b.step())
+			}
+			if !strings.Contains(b.text(), e.msg(l.lang, "enrol.cancelled_by_you")) {
+				t.Errorf("the page does not say the initialisation was cancelled:\n%s", b.body)
+			}
+			if !strings.Contains(b.body, `value="`+janID+`"`) || !strings.Contains(b.body, `value="tiers" required checked`) {
+				t.Errorf("step 1 after Cancel is not filled in")
+			}
+			if got, _ := e.store.GetAccount(context.Background(), a.ID); got.HasQuestion() {
+				t.Error("the question chosen in the cancelled initialisation was kept")
+			}
+		})
+	}
+}
+
+func TestQuestionSavedWithTheAuthenticator(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	a := e.createAccount(account.Tiers, janID, janPass, "fr")
+	b := e.browser("fr")
+	b.toStep3(janID, janPass)
+	if got, _ := e.store.GetAccount(context.Background(), a.ID); got.HasQuestion() {
+		t.Fatal("the question was saved before linking")
+	}
+	// An expired initialisation keeps nothing either.
+	e.clock.Add(16 * 60 * 1e9)
+	b.get("/totp/init")
+	if b.step() != 1 {
+		t.Fatalf("after expiry: step %d", b.step())
+	}
+	if got, _ := e.store.GetAccount(context.Background(), a.ID); got.HasQuestion() {
+		t.Fatal("the expired initialisation's question was kept")
+	}
+	secret := b.toStep3(janID, janPass)
+	b.post("/totp/init/code", url.Values{"totp": {e.code(secret)}})
+	got, _ := e.store.GetAccount(context.Background(), a.ID)
+	if b.step() != 4 || got.QuestionKey != "first_plush" || !got.HasQuestion() {
+		t.Errorf("after linking: step %d, question %q", b.step(), got.QuestionKey)
+	}
+	if !containsStr(e.audit(a), "question_set/success") {
+		t.Errorf("audit = %v", e.audit(a))
+	}
+}
+
+func TestHomeHasOneLogout(t *testing.T) {
+	t.Parallel()
+	for _, l := range langs {
+		t.Run(string(l.lang), func(t *testing.T) {
+			e := newEnv(t)
+			e.createAccount(account.Tiers, janID, janPass, l.lang)
+			b := e.browser(l.accept)
+			secret := b.enrol(account.Tiers, janID, janPass)
+			b.login(account.Tiers, janID, janPass, e.code(secret))
+			_, body := b.get("/")
+			if n := strings.Count(body, `action="/logout"`); n != 1 {
+				t.Errorf("%d log-out controls on the home page, want 1", n)
+			}
+		})
+	}
+}
