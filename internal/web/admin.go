@@ -585,8 +585,10 @@ type adminAuditPage struct {
 }
 
 type adminEvent struct {
-	Time, Actor, Subject, Action, Outcome, Addr, Detail string
-	SubjectID                                           int64
+	Time, Actor, Subject, Outcome, Addr string
+	Code                                string // the action as stored (and in the CSV)
+	Action, Detail                      string // translated
+	SubjectID                           int64
 }
 
 // auditPageSize is the number of events on a page of the audit log.
@@ -658,7 +660,7 @@ func (s *Server) handleAdminAudit(w http.ResponseWriter, r *http.Request, c cons
 	}
 	for _, e := range events {
 		p.Events = append(p.Events, adminEvent{Time: p.when(e.Time), Actor: e.Actor, Subject: e.Subject, SubjectID: e.SubjectID,
-			Action: e.Action, Outcome: e.Outcome, Addr: e.Addr, Detail: e.Detail})
+			Code: e.Action, Action: p.auditAction(e.Action), Outcome: e.Outcome, Addr: e.Addr, Detail: p.auditDetail(e.Detail)})
 	}
 	v := url.Values{}
 	if f.AccountID != 0 {

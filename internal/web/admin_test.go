@@ -327,7 +327,7 @@ func TestHelpedRecoveryThroughPages(t *testing.T) {
 	}
 
 	// The audit page and its export show marie's actions on jan.
-	if _, body := marie.get(fmt.Sprintf("/admin/audit?account=%d", jan.ID)); strings.Count(body, "<code>totp_reset</code>") != 2 {
+	if _, body := marie.get(fmt.Sprintf("/admin/audit?account=%d", jan.ID)); strings.Count(body, `<td title="totp_reset">TOTP reset</td>`) != 2 {
 		t.Errorf("audit page:\n%s", body)
 	}
 	st, body = marie.get(fmt.Sprintf("/admin/audit.csv?account=%d", jan.ID))

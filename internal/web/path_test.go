@@ -3,6 +3,9 @@ package web
 import (
 	"context"
 	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -113,5 +116,81 @@ func TestHomeHasOneLogout(t *testing.T) {
 				t.Errorf("%d log-out controls on the home page, want 1", n)
 			}
 		})
+	}
+}
+
+// TestAuditPageTranslated: the console's audit page names actions and
+// details in the reader's language; the codes stay in the CSV.
+func TestAuditPageTranslated(t *testing.T) {
+	t.Parallel()
+	e := newAdminEnv(t)
+	sofie := e.as("sofie")
+	e.as("marie") // a login of marie's to read about
+	for _, l := range langs {
+		sofie.lang = l.accept
+		_, body := sofie.get("/admin/audit?lang=" + string(l.lang))
+		for _, want := range []string{e.msg(l.lang, "audit.action.totp_linked"), e.msg(l.lang, "audit.action.login"), e.msg(l.lang, "audit.action.question_set")} {
+			if !strings.Contains(unescape(body), ">"+want+"</td>") {
+				t.Errorf("%s: the audit page lacks %q", l.lang, want)
+			}
+		}
+		if strings.Contains(body, "<code>totp_linked</code>") || strings.Contains(body, ">totp_linked<") {
+			t.Errorf("%s: a raw action code is shown", l.lang)
+		}
+		if !strings.Contains(body, `class="table-wrap"`) {
+			t.Errorf("%s: the table is not wrapped to fit the window", l.lang)
+		}
+	}
+	_, csvBody := sofie.get("/admin/audit.csv")
+	if !strings.Contains(csvBody, ",totp_linked,") {
+		t.Error("the CSV lost the action codes")
+	}
+}
+
+func TestAuditDetails(t *testing.T) {
+	e := newEnv(t)
+	fr := Base{Lang: "fr", cat: e.web.cat}
+	tests := map[string]string{
+		"wrong password":                  "mot de passe incorrect",
+		"no e-mail sent: unknown account": "aucun e-mail envoyé : compte inconnu",
+		"5 consecutive failures, locked until 2026-11-22T10:01:00Z": "5 échecs consécutifs, bloqué jusqu'au 22/11/2026 11:01",
+		"request 7 (totp) e-mailed to 2 administrator(s)":           "demande n° 7 (Réinitialiser le TOTP) envoyée à 2 administrateur(s)",
+		"1 question request(s) answered by question_reset":          "1 demande(s) « Réinitialiser la question de sécurité » traitée(s) par : Réinitialisation de la question de sécurité",
+		"type tiers, role office_admin, no initial password":        "type Tiers, rôle Administrateur de bureau, sans mot de passe initial",
+		"type client":                      "type Client",
+		"reset link e-mailed, valid 10m0s": "lien de réinitialisation envoyé, valable 10 min",
+		"something nobody translated yet":  "something nobody translated yet",
+	}
+	for in, want := range tests {
+		if got := fr.auditDetail(in); got != want {
+			t.Errorf("auditDetail(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestEveryAuditActionTranslated reads the action names from the packages
+// that write them, so a new one without a translation fails here.
+func TestEveryAuditActionTranslated(t *testing.T) {
+	e := newEnv(t)
+	re := regexp.MustCompile(`Action[A-Za-z]* += "([a-z_]+)"|deny\(ctx, actor, "([a-z_]+)"|check\(ctx, actor, "([a-z_]+)"`)
+	n := 0
+	for _, dir := range []string{"../auth/*.go", "../admin/*.go"} {
+		files, _ := filepath.Glob(dir)
+		for _, f := range files {
+			if strings.HasSuffix(f, "_test.go") {
+				continue
+			}
+			b, _ := os.ReadFile(f)
+			for _, m := range re.FindAllStringSubmatch(string(b), -1) {
+				code := m[1] + m[2] + m[3]
+				n++
+				if !e.web.cat.Has("audit.action." + code) {
+					t.Errorf("audit action %q has no translation", code)
+				}
+			}
+		}
+	}
+	if n < 20 {
+		t.Fatalf("only %d actions found: the test lost its sources", n)
 	}
 }
