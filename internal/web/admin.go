@@ -576,8 +576,11 @@ func (s *Server) handleAdminNewSubmit(w http.ResponseWriter, r *http.Request, c 
 
 type adminAuditPage struct {
 	Base
-	Account  *adminRow // the account filtered on, if any
-	From, To string    // as typed, YYYY-MM-DD
+	// Filtered is the account filtered on, if any. (Named Account, it hid
+	// Base.Account from the layout, whose menu then showed no log-out, or
+	// the filtered account as the one logged in.)
+	Filtered *adminRow
+	From, To string // as typed, YYYY-MM-DD
 	Events   []adminEvent
 	Older    string // URL of the next (older) page
 	CSV      string // URL of the export of the same filter
@@ -647,7 +650,7 @@ func (s *Server) handleAdminAudit(w http.ResponseWriter, r *http.Request, c cons
 			return err
 		}
 		row := p.row(v.Account, v.OfficeName, v.Linked, c.svc.Now())
-		p.Account = &row
+		p.Filtered = &row
 	}
 	f.Limit = auditPageSize
 	events, err := c.svc.Audit(r.Context(), c.actor, f)

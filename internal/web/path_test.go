@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -137,9 +138,17 @@ func TestAuditPageTranslated(t *testing.T) {
 		if strings.Contains(body, "<code>totp_linked</code>") || strings.Contains(body, ">totp_linked<") {
 			t.Errorf("%s: a raw action code is shown", l.lang)
 		}
+		if strings.Count(body, `action="/logout"`) != 1 || !strings.Contains(body, "sofie@example.be</p>") && !strings.Contains(body, "<br>sofie@example.be") {
+			t.Errorf("%s: the audit page's menu does not show who is logged in, with a log-out", l.lang)
+		}
 		if !strings.Contains(body, `class="table-wrap"`) {
 			t.Errorf("%s: the table is not wrapped to fit the window", l.lang)
 		}
+	}
+	// Filtered on marie, the menu still shows sofie as the one logged in.
+	_, body := sofie.get(fmt.Sprintf("/admin/audit?account=%d", e.acc["marie"].ID))
+	if !strings.Contains(body, "<br>sofie@example.be</p>") || strings.Contains(body, "<br>marie@example.be</p>") {
+		t.Errorf("the filtered audit page shows the wrong person logged in:\n%s", body)
 	}
 	_, csvBody := sofie.get("/admin/audit.csv")
 	if !strings.Contains(csvBody, ",totp_linked,") {
