@@ -125,20 +125,20 @@ func (s *Service) RequestHelp(ctx context.Context, lim HelpLimit, r HelpRequest)
 	case forID > lim.PerIdentifier:
 		why = "too many requests for this identifier"
 	}
-	var admins []account.Account
-	if why == "" {
-		if admins, err = s.recipients(ctx, a); err != nil {
-			return err
-		}
-		if len(admins) == 0 {
-			why = "nobody to send it to"
-		}
+	// The recipients are looked up in every case (for an unknown account,
+	// support staff), so the work does not tell whether it exists.
+	admins, err := s.recipients(ctx, a)
+	if err != nil {
+		return err
+	}
+	if why == "" && len(admins) == 0 {
+		why = "nobody to send it to"
+	}
+	if why != "" {
+		admins = nil
 	}
 	// One e-mail is rendered in every case, so the work is the same.
 	sample := account.Account{Name: "—", Identifier: "nobody@invalid.example", Lang: i18n.FR}
-	if len(admins) > 0 {
-		sample = admins[0]
-	}
 	hr := store.HelpRequest{AccountID: a.ID, Kind: r.Kind, Message: msg, Addr: boundText(r.Addr, 64), Created: now}
 	render := func(to account.Account, requestID int64) (mail.Message, error) {
 		lang, ok := i18n.Parse(string(to.Lang))
