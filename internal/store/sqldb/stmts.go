@@ -17,6 +17,8 @@ type stmtCache struct {
 	mu        sync.RWMutex
 	m         map[string]*sql.Stmt
 	preparing map[string]bool // being prepared in the background
+	closed    bool
+	bg        sync.WaitGroup // the background preparations, which close waits for
 }
 
 // maxCachedStmts bounds the cache; the store's queries are constant
@@ -73,20 +75,27 @@ func (c *stmtCache) inTx(query string) *sql.Stmt {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.preparing[query] || c.m[query] != nil || len(c.m) >= maxCachedStmts {
+	if c.closed || c.preparing[query] || c.m[query] != nil || len(c.m) >= maxCachedStmts {
 		return c.m[query]
 	}
 	c.preparing[query] = true
-	go func() {
+	c.bg.Go(func() {
 		c.stmt(context.Background(), query)
 		c.mu.Lock()
 		delete(c.preparing, query)
 		c.mu.Unlock()
-	}()
+	})
 	return nil
 }
 
+// close waits for the background preparations — one still holding a
+// connection when the database closes would touch its files afterwards —
+// then closes every statement.
 func (c *stmtCache) close() {
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
+	c.bg.Wait()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, st := range c.m {
