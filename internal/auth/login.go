@@ -79,22 +79,7 @@ func (s *Service) ResetTOTP(ctx context.Context, c Credentials) (account.Account
 		if ok, err = s.verifyCode(ctx, tx, a, c.Code); err != nil || !ok {
 			return err
 		}
-		if err := tx.UnlinkAuthenticator(ctx, a.ID); err != nil {
-			return err
-		}
-		// The next authenticator comes with a new set of recovery codes.
-		if _, err := tx.DeleteRecoveryCodes(ctx, a.ID); err != nil {
-			return err
-		}
-		if a, err = at.succeeded(tx, false); err != nil {
-			return err
-		}
-		// The device is being replaced: end the sessions it opened.
-		if _, err := tx.DeleteAccountSessions(ctx, a.ID, nil); err != nil {
-			return err
-		}
-		if err := tx.AppendAudit(ctx, store.AuditEvent{Time: now, ActorID: a.ID, Actor: a.Identifier, SubjectID: a.ID, Subject: a.Identifier,
-			OfficeID: a.OfficeID, Action: ActionTOTPReset, Outcome: OutcomeSuccess, Addr: c.Addr, Detail: "self-service, with the old device"}); err != nil {
+		if a, err = s.unlinkDevice(ctx, tx, at, a, "self-service, with the old device"); err != nil {
 			return err
 		}
 		return s.notify(ctx, tx, a, mail.AuthenticatorReset{Name: a.Name, By: mail.Self, When: now})
@@ -104,6 +89,29 @@ func (s *Service) ResetTOTP(ctx context.Context, c Credentials) (account.Account
 	}
 	s.mailSent()
 	return a, nil
+}
+
+// unlinkDevice is what a self-service reset does in tx once its factors
+// passed: the authenticator unlinked, its recovery codes deleted (the next
+// authenticator comes with a new set), the attempt settled as a success,
+// every session ended (the device is being replaced) and the reset audited
+// with detail. It returns the account as stored.
+func (s *Service) unlinkDevice(ctx context.Context, tx store.Store, at *attempt, a account.Account, detail string) (account.Account, error) {
+	if err := tx.UnlinkAuthenticator(ctx, a.ID); err != nil {
+		return a, err
+	}
+	if _, err := tx.DeleteRecoveryCodes(ctx, a.ID); err != nil {
+		return a, err
+	}
+	a, err := at.succeeded(tx, false)
+	if err != nil {
+		return a, err
+	}
+	if _, err := tx.DeleteAccountSessions(ctx, a.ID, nil); err != nil {
+		return a, err
+	}
+	return a, tx.AppendAudit(ctx, store.AuditEvent{Time: s.now(), ActorID: a.ID, Actor: a.Identifier, SubjectID: a.ID, Subject: a.Identifier,
+		OfficeID: a.OfficeID, Action: ActionTOTPReset, Outcome: OutcomeSuccess, Addr: at.addr, Detail: detail})
 }
 
 // ErrNoSession: the session cookie names no live session.

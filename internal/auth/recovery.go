@@ -128,20 +128,7 @@ func (s *Service) RecoverWithCode(ctx context.Context, c Credentials) (string, a
 			return err
 		}
 		ok = true
-		if err := tx.UnlinkAuthenticator(ctx, a.ID); err != nil {
-			return err
-		}
-		if _, err := tx.DeleteRecoveryCodes(ctx, a.ID); err != nil {
-			return err
-		}
-		if a, err = at.succeeded(tx, false); err != nil {
-			return err
-		}
-		if _, err := tx.DeleteAccountSessions(ctx, a.ID, nil); err != nil {
-			return err
-		}
-		if err := tx.AppendAudit(ctx, store.AuditEvent{Time: now, ActorID: a.ID, Actor: a.Identifier, SubjectID: a.ID, Subject: a.Identifier,
-			OfficeID: a.OfficeID, Action: ActionTOTPReset, Outcome: OutcomeSuccess, Addr: c.Addr, Detail: "self-service, with a recovery code"}); err != nil {
+		if a, err = s.unlinkDevice(ctx, tx, at, a, "self-service, with a recovery code"); err != nil {
 			return err
 		}
 		if err := s.notify(ctx, tx, a, mail.AuthenticatorRecovered{Name: a.Name, When: now, IP: mailIP(c.Addr)}); err != nil {
