@@ -76,6 +76,18 @@ func TestDemo(t *testing.T) {
 				t.Errorf("GET %s: %d", u, resp.StatusCode)
 			}
 		}
+		// Finagora is registered with the portal's provider: its log-in
+		// leads to the portal's login page, which names it.
+		resp, err := http.Get(finagora + "/login")
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.HasPrefix(resp.Request.URL.String(), portal+"/login?authz=") ||
+			!strings.Contains(string(page), "Se connecter à Finagora") {
+			t.Errorf("Finagora's log-in ended at %s with %d:\n%s", resp.Request.URL, resp.StatusCode, page)
+		}
 		cancel()
 		if err := <-done; err != nil {
 			t.Fatalf("demo: %v\n%s", err, errOut.String())
