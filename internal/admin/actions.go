@@ -96,6 +96,12 @@ func (s *Service) Act(ctx context.Context, actor Actor, action Action, id int64)
 				a.FailedAttempts, a.LockedUntil = 0, time.Time{}
 				return nil
 			})
+			if err == nil {
+				// A lock means someone was guessing: whatever sessions the
+				// account holds end with it (and the applications they
+				// logged in to are told), so the person starts afresh.
+				_, err = tx.DeleteAccountSessions(ctx, id, nil)
+			}
 			note = mail.AccountUnlocked{Name: a.Name, By: by, ByRole: role, When: now}
 		case SendPasswordReset:
 			switch {
