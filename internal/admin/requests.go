@@ -18,7 +18,7 @@ import (
 	"sesame/internal/store"
 )
 
-// "Ask my administrator" (issue 11, point 3). A person who has neither the
+// "Ask my administrator" (SPEC 3). A person who has neither the
 // old device nor a recovery code, or who forgot the security answer, sends
 // a request from the reset page or the wizard's question step; the
 // administrators of their account get an e-mail and find it in the

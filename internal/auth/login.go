@@ -196,13 +196,30 @@ func (s *Service) EndSession(ctx context.Context, token, addr string) {
 // disabled account — returns ErrCredentials; ErrAddressThrottled as at
 // login.
 func (s *Service) StepUp(ctx context.Context, accountID int64, sessionHash []byte, code, addr, action string) error {
+	at, ok, err := s.stepUp(ctx, accountID, sessionHash, code, addr, action, "for a sensitive action", nil)
+	if at == nil {
+		return err
+	}
+	if errors.Is(err, ErrNotEnrolled) {
+		ok, err = false, nil // the authenticator was reset meanwhile: no code can be right
+	}
+	return s.settle(at, ok, err, "wrong or reused code", "")
+}
+
+// stepUp is a fresh code from a logged-in account, as StepUp describes,
+// with also run in the same transaction once the code is right. It returns
+// a nil attempt with the final error when nothing is left to settle (no
+// budget, the session gone); otherwise the attempt and the transaction's
+// outcome, for the caller to settle.
+func (s *Service) stepUp(ctx context.Context, accountID int64, sessionHash []byte, code, addr, action, detail string,
+	also func(ctx context.Context, tx store.Store, a account.Account) error) (*attempt, bool, error) {
 	a, err := s.Store.GetAccount(ctx, accountID)
 	if err != nil {
-		return err
+		return nil, false, err
 	}
 	at, err := s.reserve(ctx, a, addr, action)
 	if err != nil {
-		return err
+		return nil, false, err
 	}
 	ctx, now, ok := at.ctx, s.now(), false
 	err = s.Store.InTx(ctx, func(tx store.Store) error {
@@ -214,20 +231,22 @@ func (s *Service) StepUp(ctx context.Context, accountID int64, sessionHash []byt
 		} else if err != nil {
 			return err
 		}
+		if also != nil {
+			if err := also(ctx, tx, a); err != nil {
+				return err
+			}
+		}
 		if a, err = at.succeeded(tx, false); err != nil {
 			return err
 		}
 		return tx.AppendAudit(ctx, store.AuditEvent{Time: now, ActorID: a.ID, Actor: a.Identifier, SubjectID: a.ID, Subject: a.Identifier,
-			OfficeID: a.OfficeID, Action: action, Outcome: OutcomeSuccess, Addr: addr, Detail: "for a sensitive action"})
+			OfficeID: a.OfficeID, Action: action, Outcome: OutcomeSuccess, Addr: addr, Detail: detail})
 	})
 	if errors.Is(err, ErrNoSession) {
 		at.release()
-		return ErrNoSession
+		return nil, false, ErrNoSession
 	}
-	if errors.Is(err, ErrNotEnrolled) {
-		ok, err = false, nil // the authenticator was reset meanwhile: no code can be right
-	}
-	return s.settle(at, ok, err, "wrong or reused code", "")
+	return at, ok, err
 }
 
 // ErrSeveralAccounts: the identifier and password are right for accounts of

@@ -7,7 +7,6 @@ import (
 
 	"sesame/internal/account"
 	"sesame/internal/mail"
-
 	"sesame/internal/recovery"
 	"sesame/internal/store"
 )
@@ -43,37 +42,13 @@ func (s *Service) RecoveryCodesLeft(ctx context.Context, accountID int64) (int, 
 // ErrAddressThrottled, ErrNoSession, ErrNotEnrolled (no authenticator: no
 // codes to make).
 func (s *Service) NewRecoveryCodes(ctx context.Context, accountID int64, sessionHash []byte, code, addr string) ([]string, error) {
-	a, err := s.Store.GetAccount(ctx, accountID)
-	if err != nil {
-		return nil, err
-	}
-	at, err := s.reserve(ctx, a, addr, ActionRecoveryCodesNew)
-	if err != nil {
-		return nil, err
-	}
-	ctx, now, ok := at.ctx, s.now(), false
 	codes := recovery.Generate()
-	err = s.Store.InTx(ctx, func(tx store.Store) error {
-		if ok, err = s.verifyCode(ctx, tx, a, code); err != nil || !ok {
-			return err
-		}
-		if err := tx.TouchSession(ctx, sessionHash, now, now); errors.Is(err, store.ErrNotFound) {
-			return ErrNoSession
-		} else if err != nil {
-			return err
-		}
-		if err := tx.ReplaceRecoveryCodes(ctx, a.ID, recoveryHashes(a.ID, codes), now); err != nil {
-			return err
-		}
-		if a, err = at.succeeded(tx, false); err != nil {
-			return err
-		}
-		return tx.AppendAudit(ctx, store.AuditEvent{Time: now, ActorID: a.ID, Actor: a.Identifier, SubjectID: a.ID, Subject: a.Identifier,
-			OfficeID: a.OfficeID, Action: ActionRecoveryCodesNew, Outcome: OutcomeSuccess, Addr: addr, Detail: "the old set revoked"})
-	})
-	if errors.Is(err, ErrNoSession) {
-		at.release()
-		return nil, ErrNoSession
+	at, ok, err := s.stepUp(ctx, accountID, sessionHash, code, addr, ActionRecoveryCodesNew, "the old set revoked",
+		func(ctx context.Context, tx store.Store, a account.Account) error {
+			return tx.ReplaceRecoveryCodes(ctx, a.ID, recoveryHashes(a.ID, codes), s.now())
+		})
+	if at == nil {
+		return nil, err
 	}
 	if err := s.settle(at, ok, err, "wrong or reused code", "no authenticator linked"); err != nil {
 		return nil, err
@@ -81,10 +56,10 @@ func (s *Service) NewRecoveryCodes(ctx context.Context, accountID int64, session
 	return codes, nil
 }
 
-// RecoverWithCode is the self-service reset without the old device (issue
-// 11, point 2): identifier, password, account type and one recovery code
-// (in c.Code). The code is a factor like the others: it is checked only
-// after the password, within the same reserved attempt, so a wrong one
+// RecoverWithCode is the self-service reset without the old device:
+// identifier, password, account type and one recovery code (in c.Code).
+// The code is a factor like the others: it is checked only after the
+// password, within the same reserved attempt, so a wrong one
 // spends the account's and the address's budget like a wrong TOTP code.
 // When both are right, in one transaction: the code is spent (one
 // conditional UPDATE: of two simultaneous uses, one wins), the

@@ -57,14 +57,14 @@ type (
 		When             time.Time
 	}
 	// AuthenticatorRecovered: the owner's authenticator was unlinked with a
-	// recovery code (issue 11), from the client address IP (optional).
+	// recovery code, from the client address IP (optional).
 	AuthenticatorRecovered struct {
 		Name string
 		When time.Time
 		IP   string
 	}
 	// HelpRequested goes to an administrator (Name) when a person asks for
-	// help (issue 11): Requester is their identifier, RequesterName their
+	// help: Requester is their identifier, RequesterName their
 	// name, Kind "totp" (reset the authenticator) or "question" (reset the
 	// security question), Message what they wrote (free text, unverified;
 	// may be empty), URL the request in the console (optional), IP where

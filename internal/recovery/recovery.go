@@ -1,5 +1,5 @@
 // Package recovery is the recovery codes shown when an authenticator is
-// linked (issue 11): ten single-use codes, each of which — with the
+// linked (SPEC 3): ten single-use codes, each of which — with the
 // identifier, the password and, afterwards, the security question — lets a
 // person who lost the device unlink it and go straight on to the wizard.
 //

@@ -7,7 +7,7 @@ import (
 	"sesame/internal/account"
 )
 
-// HelpRequest is an "ask my administrator" request (issue 11, point 3): a
+// HelpRequest is an "ask my administrator" request (SPEC 3): a
 // person without the old device and without a recovery code (Kind
 // HelpTOTP), or who forgot the security answer (HelpQuestion), asks the
 // administrators of their account to reset it.

@@ -14,7 +14,7 @@ import (
 	"sesame/internal/store"
 )
 
-// "Ask my administrator" (issue 11, point 3): the request form, on the
+// "Ask my administrator" (SPEC 3): the request form, on the
 // TOTP reset page (kind totp) and the wizard's question step (kind
 // question), and the console's list of requests. Whatever the account, the
 // form answers the same page (helpPage with Sent): it never tells whether

@@ -11,7 +11,7 @@ import (
 	"sesame/internal/store"
 )
 
-// Flow tests of "ask my administrator" (issue 11, point 3).
+// Flow tests of "ask my administrator" (SPEC 3).
 
 func askForm(identifier, typ, kind, message string) url.Values {
 	return url.Values{"identifier": {identifier}, "account_type": {typ}, "kind": {kind}, "message": {message}}

@@ -13,7 +13,7 @@ import (
 	"sesame/internal/account"
 )
 
-// The path that leads on (issue 11, point 4), in each language.
+// The path that leads on after a reset or a cancelled wizard, in each language.
 
 func TestResetLeadsOnToTheWizardFilledIn(t *testing.T) {
 	t.Parallel()

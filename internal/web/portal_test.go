@@ -379,7 +379,7 @@ func TestWizardThreeWrongCodesStartAgain(t *testing.T) {
 			if st != http.StatusConflict || b.step() != 1 || b.errorMessage() != e.msg(l.lang, "enrol.cancelled") {
 				t.Fatalf("third wrong code: %d, step %d, %q\n%s", st, b.step(), b.errorMessage(), b.body)
 			}
-			// Step 1 keeps the identifier and the account type (issue 11).
+			// Step 1 keeps the identifier and the account type.
 			if !strings.Contains(b.body, `value="`+janID+`"`) || !strings.Contains(b.body, `value="tiers" required checked`) {
 				t.Errorf("step 1 after the third wrong code lost the identifier or the type:\n%s", b.body)
 			}

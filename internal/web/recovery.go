@@ -10,7 +10,7 @@ import (
 	"sesame/internal/recovery"
 )
 
-// Recovery codes (issue 11, point 1): shown once when the wizard links an
+// Recovery codes (SPEC 3): shown once when the wizard links an
 // authenticator (enrol.go, step 4), and again, newly made, when the
 // logged-in owner asks for a new set from the home page with a current code.
 

@@ -13,7 +13,7 @@ import (
 	"sesame/internal/auth"
 )
 
-// Flow tests of recovery codes (issue 11, point 1) in each language.
+// Flow tests of recovery codes (SPEC 3) in each language.
 
 var codeRe = regexp.MustCompile(`<li><code>([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})</code></li>`)
 

@@ -69,7 +69,7 @@ func (s *Server) handleResetSubmit(w http.ResponseWriter, r *http.Request) error
 	})
 }
 
-// The reset without the old device (issue 11, point 2): a recovery code
+// The reset without the old device (SPEC 3): a recovery code
 // instead of the TOTP code. On success the old authenticator is unlinked
 // and the wizard opened at step 2 in the same request: the person goes
 // straight on to the security question, as the same account.
