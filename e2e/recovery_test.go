@@ -27,7 +27,7 @@ import (
 	"sesame/internal/web"
 )
 
-// The lost phone (issue 11), in a real browser, against the whole demo
+// The lost phone, in a real browser, against the whole demo
 // wired as in production: the portal with its OpenID Connect provider,
 // Finagora logging in through it, and the e-mails delivered over SMTP to
 // the catcher, where the test reads them.
@@ -375,7 +375,7 @@ func TestAskMyAdministrator(t *testing.T) {
 	shot(t, c, "admin-audit-fr.png")
 }
 
-// TestRecoveryPagesLook opens each page issue 11 added or changed, in
+// TestRecoveryPagesLook opens each page of the lost-phone paths, in
 // French and in Dutch: each fits the window and screenshots as a page
 // (saved in SESAME_E2E_SHOTS when set, for a person to look at).
 func TestRecoveryPagesLook(t *testing.T) {
