@@ -145,6 +145,10 @@ type RecoveryCodes interface {
 	// authenticator was unlinked: the next one comes with a new set) and
 	// returns how many there were.
 	DeleteRecoveryCodes(ctx context.Context, accountID int64) (int, error)
+	// SecondFactors says, in one query, whether the account has an
+	// authenticator linked and how many unused recovery codes it has: what
+	// the home page shows. An unknown account has neither (no error).
+	SecondFactors(ctx context.Context, accountID int64) (linked bool, codesLeft int, err error)
 }
 
 // Session is a logged-in browser. Its id is only known to the browser: the

@@ -76,15 +76,11 @@ func (p homePage) CodesLeftText() string { return p.cat.N(p.Lang, "codes.left", 
 func (s *Server) homePage(w http.ResponseWriter, r *http.Request) homePage {
 	p := homePage{Base: s.base(w, r, "home.title"), FieldError: map[string]string{}}
 	if p.Account != nil {
-		ctx := r.Context()
-		if _, err := s.opts.Auth.Store.GetAuthenticator(ctx, p.Account.ID); err == nil {
-			p.Linked = true
+		linked, left, err := s.opts.Auth.Store.SecondFactors(r.Context(), p.Account.ID)
+		if err != nil {
+			s.opts.Log.Warn("second factors not read", "account", p.Account.ID, "err", err)
 		}
-		if n, err := s.opts.Auth.RecoveryCodesLeft(ctx, p.Account.ID); err == nil {
-			p.CodesLeft = n
-		} else {
-			s.opts.Log.Warn("recovery codes not counted", "account", p.Account.ID, "err", err)
-		}
+		p.Linked, p.CodesLeft = linked, left
 	}
 	return p
 }

@@ -73,6 +73,7 @@ type Server struct {
 	opts    Options
 	cat     *i18n.Catalog
 	pages   map[i18n.Lang]func() (map[string]*template.Template, error) // each language's pages, parsed on first use
+	chromes map[i18n.Lang]*chrome                                       // each language's menu and switch
 	handler http.Handler
 	metrics *metrics
 }
@@ -96,7 +97,10 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{opts: opts, cat: cat, metrics: newMetrics()}
+	s := &Server{opts: opts, cat: cat, metrics: newMetrics(), chromes: map[i18n.Lang]*chrome{}}
+	for _, l := range i18n.Supported {
+		s.chromes[l] = newChrome(cat, l)
+	}
 	if opts.Auth.Hasher != nil {
 		s.metrics.watchHasher(opts.Auth.Hasher)
 	}
@@ -300,6 +304,7 @@ type Base struct {
 	Pending  *Authorization // the application's login this page leads back to, if any
 	Messages []string       // notices shown at the top of the page
 	cat      *i18n.Catalog
+	chrome   *chrome // the language's menu and switch, written out (nil: made when asked)
 }
 
 // T translates key; kv are name/value pairs for the message's template.
@@ -328,6 +333,7 @@ func (b Base) Langs() []i18n.Lang { return i18n.Supported }
 
 func (s *Server) base(w http.ResponseWriter, r *http.Request, titleKey string) Base {
 	b := Base{Lang: s.lang(w, r), CSRF: s.csrfToken(w, r), Path: r.URL.Path, AppName: s.opts.AppName, AppURL: s.opts.AppURL, cat: s.cat}
+	b.chrome = s.chromes[b.Lang]
 	b.Title = b.T(titleKey)
 	if ss, a, err := s.session(r); err == nil {
 		b.Account = &a

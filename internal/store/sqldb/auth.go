@@ -91,6 +91,14 @@ func (s *DB) UnusedRecoveryCodes(ctx context.Context, accountID int64) ([][]byte
 	return out, mapErr(rows.Err())
 }
 
+// SecondFactors reads the authenticator's presence and the unused codes'
+// count in one statement.
+func (s *DB) SecondFactors(ctx context.Context, accountID int64) (linked bool, codesLeft int, err error) {
+	err = s.q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM authenticators WHERE account_id = $1),
+		(SELECT COUNT(*) FROM recovery_codes WHERE account_id = $1 AND used = 0)`, accountID).Scan(&linked, &codesLeft)
+	return linked, codesLeft, mapErr(err)
+}
+
 // UseRecoveryCode spends a code with one conditional UPDATE: two instances
 // racing with the same code cannot both change the row.
 func (s *DB) UseRecoveryCode(ctx context.Context, accountID int64, hash []byte, now time.Time) error {

@@ -43,6 +43,13 @@ func testRecoveryCodes(t *testing.T, s store.Store) {
 	if err := s.UseRecoveryCode(ctx, a.ID, []byte("nope"), t0); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("an unknown code: %v, want ErrNotFound", err)
 	}
+	secondFactors(t, s, a.ID, false, 2) // codes without an authenticator: the home page says no
+	if err := s.LinkAuthenticator(ctx, store.Authenticator{AccountID: a.ID, Secret: []byte("s"), Linked: t0}); err != nil {
+		t.Fatal(err)
+	}
+	secondFactors(t, s, a.ID, true, 2)
+	secondFactors(t, s, b.ID, false, 1)
+	secondFactors(t, s, 999999, false, 0)
 	got, _ := s.UnusedRecoveryCodes(ctx, a.ID)
 	if len(got) != 2 || bytes.Equal(got[0], []byte("h2")) || bytes.Equal(got[1], []byte("h2")) {
 		t.Errorf("unused after one use: %q", got)
@@ -64,6 +71,7 @@ func testRecoveryCodes(t *testing.T, s store.Store) {
 	if got, _ := s.UnusedRecoveryCodes(ctx, a.ID); len(got) != 0 {
 		t.Errorf("codes after deletion: %q", got)
 	}
+	secondFactors(t, s, a.ID, true, 0)
 	// Inside a transaction that rolls back, a spent code is not spent.
 	errRollback := errors.New("roll back")
 	err := s.InTx(ctx, func(tx store.Store) error {
@@ -77,6 +85,14 @@ func testRecoveryCodes(t *testing.T, s store.Store) {
 	}
 	if got, _ := s.UnusedRecoveryCodes(ctx, b.ID); len(got) != 1 {
 		t.Errorf("a rolled-back use spent the code: %q", got)
+	}
+}
+
+func secondFactors(t *testing.T, s store.Store, accountID int64, linked bool, left int) {
+	t.Helper()
+	gotLinked, gotLeft, err := s.SecondFactors(context.Background(), accountID)
+	if err != nil || gotLinked != linked || gotLeft != left {
+		t.Errorf("SecondFactors(%d) = %v, %d, %v; want %v, %d", accountID, gotLinked, gotLeft, err, linked, left)
 	}
 }
 
