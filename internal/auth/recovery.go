@@ -29,8 +29,8 @@ func recoveryHashes(accountID int64, codes []string) [][]byte {
 
 // RecoveryCodesLeft returns how many unused recovery codes the account has.
 func (s *Service) RecoveryCodesLeft(ctx context.Context, accountID int64) (int, error) {
-	_, n, err := s.Store.SecondFactors(ctx, accountID)
-	return n, err
+	list, err := s.Store.UnusedRecoveryCodes(ctx, accountID)
+	return len(list), err
 }
 
 // NewRecoveryCodes makes a new set of recovery codes for a logged-in

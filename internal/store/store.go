@@ -145,10 +145,6 @@ type RecoveryCodes interface {
 	// authenticator was unlinked: the next one comes with a new set) and
 	// returns how many there were.
 	DeleteRecoveryCodes(ctx context.Context, accountID int64) (int, error)
-	// SecondFactors says, in one query, whether the account has an
-	// authenticator linked and how many unused recovery codes it has: what
-	// the home page shows. An unknown account has neither (no error).
-	SecondFactors(ctx context.Context, accountID int64) (linked bool, codesLeft int, err error)
 }
 
 // Session is a logged-in browser. Its id is only known to the browser: the
@@ -162,10 +158,14 @@ type Session struct {
 	LastOTP   time.Time // when a TOTP code was last verified in this session
 	Addr      string
 	UserAgent string
-	// OfficeName is the account's office's name ("" without one), read
-	// with the session by GetSessionAccount for the pages that show it;
-	// other methods leave it empty.
+	// OfficeName is the account's office's name ("" without one), Linked
+	// whether it has an authenticator, and CodesLeft how many unused
+	// recovery codes it has: read with the session by GetSessionAccount for
+	// the pages that show them (in the same statement: a page needs no
+	// query of its own); other methods leave them zero.
 	OfficeName string
+	Linked     bool
+	CodesLeft  int
 }
 
 // Sessions are server-side login sessions.

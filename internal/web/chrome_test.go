@@ -59,4 +59,3 @@ func TestChrome(t *testing.T) {
 		}
 	}
 }
-

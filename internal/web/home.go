@@ -76,11 +76,8 @@ func (p homePage) CodesLeftText() string { return p.cat.N(p.Lang, "codes.left", 
 func (s *Server) homePage(w http.ResponseWriter, r *http.Request) homePage {
 	p := homePage{Base: s.base(w, r, "home.title"), FieldError: map[string]string{}}
 	if p.Account != nil {
-		linked, left, err := s.opts.Auth.Store.SecondFactors(r.Context(), p.Account.ID)
-		if err != nil {
-			s.opts.Log.Warn("second factors not read", "account", p.Account.ID, "err", err)
-		}
-		p.Linked, p.CodesLeft = linked, left
+		ss, _, _ := s.session(r) // read by base, with the account
+		p.Linked, p.CodesLeft = ss.Linked, ss.CodesLeft
 	}
 	return p
 }

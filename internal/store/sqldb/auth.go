@@ -91,14 +91,6 @@ func (s *DB) UnusedRecoveryCodes(ctx context.Context, accountID int64) ([][]byte
 	return out, mapErr(rows.Err())
 }
 
-// SecondFactors reads the authenticator's presence and the unused codes'
-// count in one statement.
-func (s *DB) SecondFactors(ctx context.Context, accountID int64) (linked bool, codesLeft int, err error) {
-	err = s.q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM authenticators WHERE account_id = $1),
-		(SELECT COUNT(*) FROM recovery_codes WHERE account_id = $1 AND used = 0)`, accountID).Scan(&linked, &codesLeft)
-	return linked, codesLeft, mapErr(err)
-}
-
 // UseRecoveryCode spends a code with one conditional UPDATE: two instances
 // racing with the same code cannot both change the row.
 func (s *DB) UseRecoveryCode(ctx context.Context, accountID int64, hash []byte, now time.Time) error {
@@ -152,9 +144,12 @@ func (s *DB) GetSession(ctx context.Context, idHash []byte) (store.Session, erro
 
 // sessionAccountQuery reads a session and its account in one statement:
 // the accounts' columns qualified with the table's alias.
-// The office's name comes along, so a page that shows it needs no second
-// query.
-var sessionAccountQuery = `SELECT s.account_id, s.amr, s.created, s.last_seen, s.last_otp, s.addr, s.user_agent, COALESCE(o.name, ''), ` +
+// The office's name, whether an authenticator is linked and how many
+// recovery codes are left come along (two primary-key look-ups), so a page
+// that shows them needs no second query.
+var sessionAccountQuery = `SELECT s.account_id, s.amr, s.created, s.last_seen, s.last_otp, s.addr, s.user_agent, COALESCE(o.name, ''),
+	EXISTS (SELECT 1 FROM authenticators t WHERE t.account_id = s.account_id),
+	(SELECT COUNT(*) FROM recovery_codes c WHERE c.account_id = s.account_id AND c.used = 0), ` +
 	"a." + strings.Join(strings.Split(strings.Join(strings.Fields(accountColumns), " "), ", "), ", a.") +
 	` FROM sessions s JOIN accounts a ON a.id = s.account_id LEFT JOIN offices o ON o.id = a.office_id WHERE s.id_hash = $1`
 
@@ -165,7 +160,7 @@ func (s *DB) GetSessionAccount(ctx context.Context, idHash []byte) (store.Sessio
 	var amr string
 	var created, seen, otp int64
 	var r accountRow
-	dest := append([]any{&ss.AccountID, &amr, &created, &seen, &otp, &ss.Addr, &ss.UserAgent, &ss.OfficeName}, r.dest()...)
+	dest := append([]any{&ss.AccountID, &amr, &created, &seen, &otp, &ss.Addr, &ss.UserAgent, &ss.OfficeName, &ss.Linked, &ss.CodesLeft}, r.dest()...)
 	if err := s.q.QueryRowContext(ctx, sessionAccountQuery, idHash).Scan(dest...); err != nil {
 		return store.Session{}, account.Account{}, mapErr(err)
 	}
