@@ -358,6 +358,9 @@ func (s *Server) lang(w http.ResponseWriter, r *http.Request) i18n.Lang {
 	return i18n.Negotiate(explicit, r.Header.Get("Accept-Language"), s.opts.DefaultLang)
 }
 
+// pageBuffers are render's buffers, reused: a page is a few kilobytes.
+var pageBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
 // render executes a page into a buffer, then writes it: a template error
 // never leaves half a page.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, data any) {
@@ -379,8 +382,14 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
-	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, "layout", data); err != nil {
+	buf := pageBuffers.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= 64<<10 { // an unusually large page's buffer goes
+			buf.Reset()
+			pageBuffers.Put(buf)
+		}
+	}()
+	if err := t.ExecuteTemplate(buf, "layout", data); err != nil {
 		s.opts.Log.Error("render failed", "page", name, "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
