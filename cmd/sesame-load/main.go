@@ -32,7 +32,8 @@
 // --scenario token: the provider's token endpoint, as a registered client
 // (--client-id, --client-secret, --redirect-uri): each virtual user logs in
 // once through /authorize and the login form (not measured), then repeats
-// code flows with its session, then refreshes its tokens; each phase for
+// code flows with its session, then refreshes its tokens, then asks for
+// userinfo, then has its access token introspected; each phase for
 // --duration, reported per portal CPU-second with --pid (see token.go).
 //
 // --forwarded-for: every request of a virtual user carries X-Forwarded-For
@@ -96,7 +97,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	database := fs.String("database", "", "the portal's database instead of --data: sqlite:PATH or a postgres:// URL (as 'sesame serve' has it)")
 	pid := fs.Int("pid", 0, "the portal's process id: report its CPU time (/proc/PID/stat) and peak resident memory (/proc/PID/status) during the load")
 	forwarded := fs.Bool("forwarded-for", false, "each virtual user sends X-Forwarded-For with its own address from 198.18.0.0/15 (RFC 2544's benchmarking range): for a portal with trust_proxy, whose per-address limit would otherwise refuse more than 50 logins in flight from loopback")
-	scenario := fs.String("scenario", "login", "what each virtual user repeats: login (a whole login), pages (log in once, then GET / with the session), token (log in once through /authorize, then code flows with the session, then refreshes)")
+	scenario := fs.String("scenario", "login", "what each virtual user repeats: login (a whole login), pages (log in once, then GET / with the session), token (log in once through /authorize, then code flows with the session, refreshes, userinfo, introspection)")
 	var tok tokenOptions
 	fs.StringVar(&tok.clientID, "client-id", "", "--scenario token: the client's id, as registered in the portal's oidc.clients")
 	fs.StringVar(&tok.clientSecret, "client-secret", "", "--scenario token: its secret ('sesame client secret')")

@@ -16,8 +16,11 @@ import (
 
 	"sesame/internal/auth"
 	"sesame/internal/authtest"
+	"sesame/internal/config"
 	"sesame/internal/i18n"
+	"sesame/internal/oidc"
 	"sesame/internal/passhash"
+	"sesame/internal/sso"
 	"sesame/internal/store"
 	"sesame/internal/totp"
 	"sesame/internal/web"
@@ -185,6 +188,70 @@ func TestPages(t *testing.T) {
 			t.Errorf("report lacks %q:\n%s", want, out.String())
 		}
 	}
+}
+
+// TestTokenScenario runs every phase of the token scenario against the
+// real portal and provider, as cmd/sesame serves them: each phase's
+// requests must all succeed, and the report must say so.
+func TestTokenScenario(t *testing.T) {
+	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+	env := authtest.New(t, nil, authtest.WithLog(log))
+	srv := httptest.NewUnstartedServer(nil)
+	t.Cleanup(srv.Close)
+	issuer := "http://" + srv.Listener.Addr().String()
+	secret, hash := oidc.NewClientSecret()
+	client := config.OIDCClient{ID: "load", Name: "Load", SecretHash: hash, RedirectURIs: []string{"http://127.0.0.1:9/callback"},
+		IDTokenSignedResponseAlg: "ES256"}
+	policy := auth.DefaultSessionPolicy()
+	p, err := oidc.New(t.Context(), oidc.Options{Store: env.DB, Keys: env.Auth.Keys, Issuer: issuer, Clients: []config.OIDCClient{client},
+		SessionIdle: policy.Idle, SessionAbsolute: policy.Absolute, Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages, err := web.New(web.Options{Authorizations: sso.Authorizations(p), Auth: env.Auth, Sessions: policy, DefaultLang: i18n.FR, Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Config.Handler = sso.Handler(pages, p)
+	srv.Start()
+
+	target, err := loopbackURL(issuer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := options{target: target, users: 6, concurrency: 3, duration: 5 * time.Second, maxLogins: 12,
+		setupTimeout: 10 * time.Second, skew: 1, hashParams: passhash.TestParams(), log: t.Output(), scenario: "token", pid: os.Getpid(),
+		token: tokenOptions{clientID: "load", clientSecret: secret, redirectURI: "http://127.0.0.1:9/callback"}}
+	if err := o.validate(); err != nil {
+		t.Fatal(err)
+	}
+	c := newClient(o.concurrency)
+	accounts, err := setup(t.Context(), env.DB, c, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := loadTokens(t.Context(), c, o, accounts, &out); err != nil {
+		t.Fatal(err)
+	}
+	report := out.String()
+	for _, want := range []string{"code flow (", "refresh (", "userinfo (", "introspection ("} {
+		i := strings.Index(report, want)
+		if i < 0 {
+			t.Errorf("no %q phase in the report:\n%s", want, report)
+			continue
+		}
+		if line, _, _ := strings.Cut(report[i:], "\n"); !strings.Contains(line, ": 12 in ") {
+			t.Errorf("phase %q: want 12 requests, all answered: %s", want, line)
+		}
+	}
+	if strings.Contains(report, "stopped") {
+		t.Errorf("virtual users stopped:\n%s", report)
+	}
+	if t.Failed() {
+		return
+	}
+	t.Log(report)
 }
 
 func TestBenchmarkAddr(t *testing.T) {

@@ -33,11 +33,19 @@ import (
 //     exchanges every code it gets: GET /authorize, GET
 //     /authorize/callback, POST /oauth/token;
 //  3. "refresh": for --duration, each virtual user refreshes its tokens
-//     in a loop, each answer's refresh token the next request's (rotation).
+//     in a loop, each answer's refresh token the next request's (rotation);
+//  4. "userinfo": for --duration, each virtual user asks GET /userinfo
+//     with its access token, as an application reading the person's
+//     claims;
+//  5. "introspection": for --duration, each virtual user posts its access
+//     token to /oauth/introspect with the client's secret, as a resource
+//     server checking a token.
 //
-// With --pid each phase gets the portal's CPU time, so the report says
-// code flows and refreshes per CPU-second. The redirect URI is never
-// fetched: the code is read off the Location header.
+// Before phases 4 and 5 every virtual user refreshes once, not measured,
+// so its access token is fresh: keep --duration under the access token's
+// lifetime (five minutes). With --pid each phase gets the portal's CPU
+// time, so the report says requests per CPU-second. The redirect URI is
+// never fetched: the code is read off the Location header.
 
 // tokenOptions are the registered client the scenario acts as.
 type tokenOptions struct {
@@ -50,16 +58,22 @@ type tokenPhase struct {
 	elapsed   time.Duration
 	ok        int
 	failures  map[string]int
-	latency   []time.Duration // the token request alone, sorted
+	request   string          // what latency measures
+	latency   []time.Duration // that request alone, sorted
 	serverCPU time.Duration
 	peakKB    int64
 }
 
 // tokenUser is one virtual user: its browser (with the portal's session
-// cookie after the set-up) and its current refresh token.
+// cookie after the set-up) and its current tokens.
 type tokenUser struct {
-	b       *browser
-	refresh string
+	b      *browser
+	tokens tokens
+}
+
+// tokens are a token answer's access and refresh tokens.
+type tokens struct {
+	access, refresh string
 }
 
 // pkce is a code verifier and its S256 challenge (RFC 7636).
@@ -146,31 +160,83 @@ func randomString() string {
 }
 
 // tokenRequest posts a token request with the client's secret and returns
-// the refresh token of the answer.
-func tokenRequest(ctx context.Context, c *http.Client, target *url.URL, t tokenOptions, form url.Values) (string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target.String()+"/oauth/token", strings.NewReader(form.Encode()))
-	if err != nil {
-		return "", err
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth(url.QueryEscape(t.clientID), url.QueryEscape(t.clientSecret))
-	resp, err := c.Do(req)
-	if err != nil {
-		return "", fmt.Errorf("POST /oauth/token: %s", errorKind(err))
-	}
-	defer resp.Body.Close()
+// the answer's tokens.
+func tokenRequest(ctx context.Context, c *http.Client, target *url.URL, t tokenOptions, form url.Values) (tokens, error) {
 	var body struct {
+		AccessToken  string `json:"access_token"`
 		RefreshToken string `json:"refresh_token"`
 		IDToken      string `json:"id_token"`
 		Error        string `json:"error"`
 	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, maxBody)).Decode(&body); err != nil || resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("POST /oauth/token %d %s", resp.StatusCode, body.Error)
+	if err := clientPost(ctx, c, target, t, "/oauth/token", form, &body); err != nil {
+		return tokens{}, fmt.Errorf("%w %s", err, body.Error)
 	}
-	if body.RefreshToken == "" || body.IDToken == "" {
-		return "", errors.New("POST /oauth/token: no refresh or ID token (does the client allow offline_access?)")
+	if body.AccessToken == "" || body.RefreshToken == "" || body.IDToken == "" {
+		return tokens{}, errors.New("POST /oauth/token: no access, refresh or ID token (does the client allow offline_access?)")
 	}
-	return body.RefreshToken, nil
+	return tokens{access: body.AccessToken, refresh: body.RefreshToken}, nil
+}
+
+// clientPost posts form to path with the client's secret (HTTP Basic, RFC
+// 6749 §2.3.1) and decodes the JSON answer into body; an answer other than
+// 200 is an error.
+func clientPost(ctx context.Context, c *http.Client, target *url.URL, t tokenOptions, path string, form url.Values, body any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target.String()+path, strings.NewReader(form.Encode()))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(url.QueryEscape(t.clientID), url.QueryEscape(t.clientSecret))
+	return doJSON(c, req, body)
+}
+
+// doJSON sends req and decodes its JSON answer into body.
+func doJSON(c *http.Client, req *http.Request, body any) error {
+	what := req.Method + " " + req.URL.Path
+	resp, err := c.Do(req)
+	if err != nil {
+		return fmt.Errorf("%s: %s", what, errorKind(err))
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(io.LimitReader(resp.Body, maxBody)).Decode(body); err != nil || resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s %d", what, resp.StatusCode)
+	}
+	return nil
+}
+
+// userinfo asks for the claims of access's owner (OpenID Connect Core
+// §5.3): the answer must name a subject.
+func userinfo(ctx context.Context, c *http.Client, target *url.URL, access string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target.String()+"/userinfo", nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+access)
+	var body struct {
+		Sub string `json:"sub"`
+	}
+	if err := doJSON(c, req, &body); err != nil {
+		return err
+	}
+	if body.Sub == "" {
+		return errors.New("GET /userinfo: no sub")
+	}
+	return nil
+}
+
+// introspect asks whether access is active (RFC 7662) as the client: it
+// must be.
+func introspect(ctx context.Context, c *http.Client, target *url.URL, t tokenOptions, access string) error {
+	var body struct {
+		Active bool `json:"active"`
+	}
+	if err := clientPost(ctx, c, target, t, "/oauth/introspect", url.Values{"token": {access}}, &body); err != nil {
+		return err
+	}
+	if !body.Active {
+		return errors.New("POST /oauth/introspect: the token is not active")
+	}
+	return nil
 }
 
 // loadTokens runs the token scenario and prints its report.
@@ -203,13 +269,13 @@ func loadTokens(ctx context.Context, c *http.Client, o options, accounts []*load
 					sleep(setupCtx, time.Second)
 					continue
 				}
-				rt, err := tokenRequest(setupCtx, c, o.target, t, url.Values{"grant_type": {"authorization_code"}, "code": {authCode},
+				tok, err := tokenRequest(setupCtx, c, o.target, t, url.Values{"grant_type": {"authorization_code"}, "code": {authCode},
 					"redirect_uri": {t.redirectURI}, "code_verifier": {verifier}})
 				if err != nil {
 					errs[i] = err
 					return
 				}
-				users[i] = &tokenUser{b: b, refresh: rt}
+				users[i] = &tokenUser{b: b, tokens: tok}
 				return
 			}
 		})
@@ -222,8 +288,8 @@ func loadTokens(ctx context.Context, c *http.Client, o options, accounts []*load
 	}
 	fmt.Fprintf(w, "target %s: scenario token, client %s, %d virtual users, each phase for %v (or %d requests)\n",
 		o.target, t.clientID, o.concurrency, o.duration, o.maxLogins)
-	// 2. Code flows with the session, 3. refreshes.
-	code := runTokenPhase(ctx, o, "code flow (GET /authorize, GET /authorize/callback, POST /oauth/token)", users,
+	// 2. Code flows with the session, 3. refreshes, 4. userinfo, 5. introspection.
+	code := runTokenPhase(ctx, o, "code flow (GET /authorize, GET /authorize/callback, POST /oauth/token)", "POST /oauth/token", users,
 		func(ctx context.Context, u *tokenUser) (time.Duration, error) {
 			authCode, verifier, err := frontChannel(ctx, u.b, t, nil, "")
 			if err != nil {
@@ -235,16 +301,44 @@ func loadTokens(ctx context.Context, c *http.Client, o options, accounts []*load
 			return time.Since(start), err
 		})
 	code.print(w, o)
-	refresh := runTokenPhase(ctx, o, "refresh (POST /oauth/token, grant_type=refresh_token)", users,
+	refresh := func(ctx context.Context, u *tokenUser) (time.Duration, error) {
+		start := time.Now()
+		tok, err := tokenRequest(ctx, c, o.target, t, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {u.tokens.refresh}})
+		if err == nil {
+			u.tokens = tok
+		}
+		return time.Since(start), err
+	}
+	runTokenPhase(ctx, o, "refresh (POST /oauth/token, grant_type=refresh_token)", "POST /oauth/token", users, refresh).print(w, o)
+	if err := refreshAll(ctx, users, refresh); err != nil {
+		return err
+	}
+	runTokenPhase(ctx, o, "userinfo (GET /userinfo with the access token)", "GET /userinfo", users,
 		func(ctx context.Context, u *tokenUser) (time.Duration, error) {
 			start := time.Now()
-			rt, err := tokenRequest(ctx, c, o.target, t, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {u.refresh}})
-			if err == nil {
-				u.refresh = rt
-			}
+			err := userinfo(ctx, c, o.target, u.tokens.access)
 			return time.Since(start), err
-		})
-	refresh.print(w, o)
+		}).print(w, o)
+	if err := refreshAll(ctx, users, refresh); err != nil {
+		return err
+	}
+	runTokenPhase(ctx, o, "introspection (POST /oauth/introspect, the client's secret)", "POST /oauth/introspect", users,
+		func(ctx context.Context, u *tokenUser) (time.Duration, error) {
+			start := time.Now()
+			err := introspect(ctx, c, o.target, t, u.tokens.access)
+			return time.Since(start), err
+		}).print(w, o)
+	return nil
+}
+
+// refreshAll gives every virtual user fresh tokens between two phases (not
+// measured).
+func refreshAll(ctx context.Context, users []*tokenUser, refresh func(context.Context, *tokenUser) (time.Duration, error)) error {
+	for i, u := range users {
+		if _, err := refresh(ctx, u); err != nil {
+			return fmt.Errorf("virtual user %d: %w", i, err)
+		}
+	}
 	return nil
 }
 
@@ -252,8 +346,8 @@ func loadTokens(ctx context.Context, c *http.Client, o options, accounts []*load
 // passed or o.maxLogins requests have started, with the portal's CPU
 // measured around it when --pid is given. A virtual user stops at its
 // first failure (its tokens may be revoked).
-func runTokenPhase(ctx context.Context, o options, name string, users []*tokenUser, one func(context.Context, *tokenUser) (time.Duration, error)) tokenPhase {
-	ph := tokenPhase{name: name, failures: map[string]int{}}
+func runTokenPhase(ctx context.Context, o options, name, request string, users []*tokenUser, one func(context.Context, *tokenUser) (time.Duration, error)) tokenPhase {
+	ph := tokenPhase{name: name, request: request, failures: map[string]int{}}
 	var before procSample
 	if o.pid != 0 {
 		resetPeak(o.pid)
@@ -307,7 +401,7 @@ func (ph tokenPhase) print(w io.Writer, o options) {
 			1000*ph.serverCPU.Seconds()/float64(max(ph.ok, 1)), float64(ph.peakKB)/1024)
 	}
 	d := ph.latency
-	fmt.Fprintf(w, "  POST /oauth/token   p50 %8v  p90 %8v  p99 %8v  max %8v\n",
+	fmt.Fprintf(w, "  %-22s p50 %8v  p90 %8v  p99 %8v  max %8v\n", ph.request,
 		percentile(d, 50).Round(time.Microsecond*10), percentile(d, 90).Round(time.Microsecond*10),
 		percentile(d, 99).Round(time.Microsecond*10), percentile(d, 100).Round(time.Microsecond*10))
 	for f, n := range ph.failures {
