@@ -13,6 +13,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/op"
 	"golang.org/x/text/language"
 
+	"sesame/internal/account"
 	"sesame/internal/store"
 )
 
@@ -333,14 +334,17 @@ func (s *storage) TerminateSessionFromRequest(ctx context.Context, req *op.EndSe
 // activeAccess returns a usable access token's record.
 func (s *storage) activeAccess(ctx context.Context, token string) (store.OIDCTokenInfo, error) {
 	info, err := s.p.st.LookupOIDCToken(ctx, hashToken(token))
-	if err != nil {
-		return info, errors.New("invalid token")
-	}
-	if info.Token.Kind != store.AccessToken || !info.Token.Revoked.IsZero() || !info.Grant.Revoked.IsZero() ||
-		!s.p.now().Before(info.Token.Expires) || !info.SessionExists {
+	if err != nil || !s.active(info) {
 		return info, errors.New("invalid token")
 	}
 	return info, nil
+}
+
+// active reports whether info is an access token that may be used now: not
+// revoked, its grant not revoked, not expired, its Sesame session alive.
+func (s *storage) active(info store.OIDCTokenInfo) bool {
+	return info.Token.Kind == store.AccessToken && info.Token.Revoked.IsZero() && info.Grant.Revoked.IsZero() &&
+		s.p.now().Before(info.Token.Expires) && info.SessionExists
 }
 
 // RevokeToken revokes an access token, or a refresh token and its family
@@ -435,20 +439,27 @@ func (s *storage) SetUserinfoFromRequest(ctx context.Context, ui *oidc.UserInfo,
 	default:
 		return errors.New("oidc: unexpected request type")
 	}
-	if err := s.p.userinfo(ctx, ui, accountID, scopes); err != nil {
+	a, err := s.p.st.GetAccount(ctx, accountID)
+	if err != nil {
 		return err
 	}
+	office := ""
+	if a.OfficeID != 0 && slices.Contains(scopes, "sesame") {
+		o, err := s.p.st.GetOffice(ctx, a.OfficeID)
+		if err != nil {
+			return err
+		}
+		office = o.Name
+	}
+	s.p.userinfo(ui, a, office, scopes)
 	ui.AppendClaims("sid", sid)
 	return nil
 }
 
-// userinfo sets the claims of scopes for the account.
-func (p *Provider) userinfo(ctx context.Context, ui *oidc.UserInfo, accountID int64, scopes []string) error {
-	a, err := p.st.GetAccount(ctx, accountID)
-	if err != nil {
-		return err
-	}
-	ui.Subject = p.Subject(accountID)
+// userinfo sets the claims of scopes for the account a of the office
+// named office.
+func (p *Provider) userinfo(ui *oidc.UserInfo, a account.Account, office string, scopes []string) {
+	ui.Subject = p.Subject(a.ID)
 	if slices.Contains(scopes, oidc.ScopeEmail) {
 		ui.Email = a.Identifier
 		// The identifier is the address the insurer or an office
@@ -462,23 +473,21 @@ func (p *Provider) userinfo(ctx context.Context, ui *oidc.UserInfo, accountID in
 	if slices.Contains(scopes, "sesame") {
 		ui.AppendClaims("account_type", string(a.Type))
 		if a.OfficeID != 0 {
-			o, err := p.st.GetOffice(ctx, a.OfficeID)
-			if err != nil {
-				return err
-			}
-			ui.AppendClaims("office", o.Name)
-			ui.AppendClaims("office_id", strconv.FormatInt(o.ID, 10))
+			ui.AppendClaims("office", office)
+			ui.AppendClaims("office_id", strconv.FormatInt(a.OfficeID, 10))
 		}
 	}
-	return nil
 }
 
+// SetUserinfoFromToken answers userinfo from one query: the token, its
+// grant, its session's presence, the account and its office.
 func (s *storage) SetUserinfoFromToken(ctx context.Context, ui *oidc.UserInfo, tokenID, _, _ string) error {
-	info, err := s.activeAccess(ctx, tokenID)
-	if err != nil {
-		return err
+	ta, err := s.p.st.LookupOIDCTokenAccount(ctx, hashToken(tokenID))
+	if err != nil || !s.active(ta.OIDCTokenInfo) {
+		return errors.New("invalid token")
 	}
-	return s.p.userinfo(ctx, ui, info.Grant.AccountID, info.Grant.Scopes)
+	s.p.userinfo(ui, ta.Account, ta.OfficeName, ta.Grant.Scopes)
+	return nil
 }
 
 // SetIntrospectionFromToken answers for the client's own tokens only: a

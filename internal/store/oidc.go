@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"time"
+
+	"sesame/internal/account"
 )
 
 // The OpenID Connect provider's state (package oidc). Codes and tokens are
@@ -94,6 +96,14 @@ type OIDCTokenInfo struct {
 	SessionExists bool
 }
 
+// OIDCTokenAccount is a token's look-up with its grant's account and that
+// account's office's name ("" without one): what userinfo answers from.
+type OIDCTokenAccount struct {
+	OIDCTokenInfo
+	Account    account.Account
+	OfficeName string
+}
+
 // OIDC is the OpenID Connect provider's storage.
 type OIDC interface {
 	// AddSigningKey inserts k unless a key of the same Alg and Generation
@@ -135,6 +145,9 @@ type OIDC interface {
 	// LookupOIDCToken returns the token, its grant and whether the grant's
 	// session still exists; ErrNotFound if the token is unknown.
 	LookupOIDCToken(ctx context.Context, hash []byte) (OIDCTokenInfo, error)
+	// LookupOIDCTokenAccount is LookupOIDCToken with the grant's account
+	// and its office's name, in the same single query.
+	LookupOIDCTokenAccount(ctx context.Context, hash []byte) (OIDCTokenAccount, error)
 	// RotateOIDCRefreshToken marks the refresh token used and inserts
 	// tokens in its grant, atomically and once: ErrNotFound if it is
 	// unknown, already used or revoked — so of concurrent uses one wins.

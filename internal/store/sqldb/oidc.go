@@ -159,25 +159,59 @@ func fillGrant(g *store.OIDCGrant, v [7]int64, scopes, amr string) {
 	g.AuthTime, g.Created, g.Expires, g.Revoked, g.LoggedOut = fromMS(v[0]), fromMS(v[1]), fromMS(v[2]), fromMS(v[3]), fromMS(v[4])
 }
 
+// tokenQuery reads a token, its grant and whether the grant's session
+// lives, and the columns given from the tables joined.
+func tokenQuery(columns, join string) string {
+	return `SELECT ` + grantColumns + `, t.kind, t.created, t.expires, t.used, t.revoked,
+			CASE WHEN EXISTS (SELECT 1 FROM sessions s WHERE s.id_hash = g.session_hash) THEN 1 ELSE 0 END` + columns + `
+		FROM oidc_tokens t JOIN oidc_grants g ON g.id = t.grant_id` + join + ` WHERE t.hash = $1`
+}
+
+var (
+	lookupTokenQuery = tokenQuery("", "")
+	// With the grant's account and its office's name.
+	lookupTokenAccountQuery = tokenQuery(", a."+strings.Join(strings.Split(strings.Join(strings.Fields(accountColumns), " "), ", "), ", a.")+", COALESCE(o.name, '')",
+		" JOIN accounts a ON a.id = g.account_id LEFT JOIN offices o ON o.id = a.office_id")
+)
+
 // LookupOIDCToken returns a token, its grant and whether its session lives.
 func (s *DB) LookupOIDCToken(ctx context.Context, hash []byte) (store.OIDCTokenInfo, error) {
 	var info store.OIDCTokenInfo
+	err := s.lookupOIDCToken(ctx, hash, &info, lookupTokenQuery)
+	return info, err
+}
+
+// LookupOIDCTokenAccount is LookupOIDCToken joined to the account and its
+// office.
+func (s *DB) LookupOIDCTokenAccount(ctx context.Context, hash []byte) (store.OIDCTokenAccount, error) {
+	var ta store.OIDCTokenAccount
+	var r accountRow
+	err := s.lookupOIDCToken(ctx, hash, &ta.OIDCTokenInfo, lookupTokenAccountQuery, append(r.dest(), &ta.OfficeName)...)
+	if err != nil {
+		return store.OIDCTokenAccount{}, err
+	}
+	ta.Account = r.account()
+	return ta, nil
+}
+
+// lookupOIDCToken reads a token, its grant and whether its session lives
+// into info, and the query's further columns (see tokenQuery) into extra.
+func (s *DB) lookupOIDCToken(ctx context.Context, hash []byte, info *store.OIDCTokenInfo, query string, extra ...any) error {
 	var v [7]int64
 	var scopes, amr string
 	var created, expires, used, revoked int64
 	var alive int
 	dest := append(grantDest(&info.Grant, &v, &scopes, &amr), &info.Token.Kind, &created, &expires, &used, &revoked, &alive)
-	err := s.q.QueryRowContext(ctx, `SELECT `+grantColumns+`, t.kind, t.created, t.expires, t.used, t.revoked,
-			CASE WHEN EXISTS (SELECT 1 FROM sessions s WHERE s.id_hash = g.session_hash) THEN 1 ELSE 0 END
-		FROM oidc_tokens t JOIN oidc_grants g ON g.id = t.grant_id WHERE t.hash = $1`, hash).Scan(dest...)
+	err := s.q.QueryRowContext(ctx, query, hash).Scan(append(dest, extra...)...)
 	if err != nil {
-		return store.OIDCTokenInfo{}, mapErr(err)
+		*info = store.OIDCTokenInfo{}
+		return mapErr(err)
 	}
 	fillGrant(&info.Grant, v, scopes, amr)
 	info.Token.Hash, info.Token.GrantID = hash, info.Grant.ID
 	info.Token.Created, info.Token.Expires, info.Token.Used, info.Token.Revoked = fromMS(created), fromMS(expires), fromMS(used), fromMS(revoked)
 	info.SessionExists = alive == 1
-	return info, nil
+	return nil
 }
 
 // RotateOIDCRefreshToken uses a refresh token once and adds its successors.

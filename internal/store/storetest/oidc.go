@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"sesame/internal/account"
 	"sesame/internal/store"
 )
@@ -128,6 +130,13 @@ func testOIDCAuthRequests(t *testing.T, s store.Store) {
 	if err != nil || info.Grant.ID != g.ID || !info.SessionExists || info.Token.Kind != store.AccessToken || info.Grant.SID != "sid1" ||
 		!info.Token.Expires.Equal(t0.Add(5*time.Minute)) || len(info.Grant.Scopes) != 2 {
 		t.Errorf("LookupOIDCToken = %+v, %v", info, err)
+	}
+	ta, err := s.LookupOIDCTokenAccount(ctx, []byte("at1"))
+	if wantA, _ := s.GetAccount(ctx, a.ID); err != nil || !cmp.Equal(ta.OIDCTokenInfo, info) || !cmp.Equal(ta.Account, wantA) || ta.OfficeName != "" {
+		t.Errorf("LookupOIDCTokenAccount = %+v, %v; want %+v and %+v", ta, err, info, wantA)
+	}
+	if _, err := s.LookupOIDCTokenAccount(ctx, []byte("missing")); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("LookupOIDCTokenAccount of an unknown token: %v", err)
 	}
 	if _, err := s.FindOIDCSession(ctx, "sid1"); err != nil {
 		t.Errorf("FindOIDCSession: %v", err)
