@@ -13,7 +13,6 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/op"
 	"golang.org/x/text/language"
 
-	"sesame/internal/account"
 	"sesame/internal/store"
 )
 
@@ -439,54 +438,45 @@ func (s *storage) SetUserinfoFromRequest(ctx context.Context, ui *oidc.UserInfo,
 	default:
 		return errors.New("oidc: unexpected request type")
 	}
-	a, err := s.p.st.GetAccount(ctx, accountID)
+	c, err := s.p.st.GetOIDCClaims(ctx, accountID)
 	if err != nil {
 		return err
 	}
-	office := ""
-	if a.OfficeID != 0 && slices.Contains(scopes, "sesame") {
-		o, err := s.p.st.GetOffice(ctx, a.OfficeID)
-		if err != nil {
-			return err
-		}
-		office = o.Name
-	}
-	s.p.userinfo(ui, a, office, scopes)
+	s.p.userinfo(ui, c, scopes)
 	ui.AppendClaims("sid", sid)
 	return nil
 }
 
-// userinfo sets the claims of scopes for the account a of the office
-// named office.
-func (p *Provider) userinfo(ui *oidc.UserInfo, a account.Account, office string, scopes []string) {
-	ui.Subject = p.Subject(a.ID)
+// userinfo sets the claims of scopes from the account's c.
+func (p *Provider) userinfo(ui *oidc.UserInfo, c store.OIDCClaims, scopes []string) {
+	ui.Subject = p.Subject(c.AccountID)
 	if slices.Contains(scopes, oidc.ScopeEmail) {
-		ui.Email = a.Identifier
+		ui.Email = c.Identifier
 		// The identifier is the address the insurer or an office
 		// administrator registered and where reset links are sent.
 		ui.EmailVerified = true
 	}
 	if slices.Contains(scopes, oidc.ScopeProfile) {
-		ui.Name = a.Name
-		ui.Locale = oidc.NewLocale(language.Make(string(a.Lang)))
+		ui.Name = c.Name
+		ui.Locale = oidc.NewLocale(language.Make(string(c.Lang)))
 	}
 	if slices.Contains(scopes, "sesame") {
-		ui.AppendClaims("account_type", string(a.Type))
-		if a.OfficeID != 0 {
-			ui.AppendClaims("office", office)
-			ui.AppendClaims("office_id", strconv.FormatInt(a.OfficeID, 10))
+		ui.AppendClaims("account_type", string(c.Type))
+		if c.OfficeID != 0 {
+			ui.AppendClaims("office", c.OfficeName)
+			ui.AppendClaims("office_id", strconv.FormatInt(c.OfficeID, 10))
 		}
 	}
 }
 
 // SetUserinfoFromToken answers userinfo from one query: the token, its
-// grant, its session's presence, the account and its office.
+// grant, its session's presence and the account's claims.
 func (s *storage) SetUserinfoFromToken(ctx context.Context, ui *oidc.UserInfo, tokenID, _, _ string) error {
-	ta, err := s.p.st.LookupOIDCTokenAccount(ctx, hashToken(tokenID))
-	if err != nil || !s.active(ta.OIDCTokenInfo) {
+	info, c, err := s.p.st.LookupOIDCTokenClaims(ctx, hashToken(tokenID))
+	if err != nil || !s.active(info) {
 		return errors.New("invalid token")
 	}
-	s.p.userinfo(ui, ta.Account, ta.OfficeName, ta.Grant.Scopes)
+	s.p.userinfo(ui, c, info.Grant.Scopes)
 	return nil
 }
 

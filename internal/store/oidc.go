@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"sesame/internal/account"
+	"sesame/internal/i18n"
 )
 
 // The OpenID Connect provider's state (package oidc). Codes and tokens are
@@ -96,11 +97,16 @@ type OIDCTokenInfo struct {
 	SessionExists bool
 }
 
-// OIDCTokenAccount is a token's look-up with its grant's account and that
-// account's office's name ("" without one): what userinfo answers from.
-type OIDCTokenAccount struct {
-	OIDCTokenInfo
-	Account    account.Account
+// OIDCClaims are what the provider's claims about an account come from:
+// the account's own values and its office's name ("" without one). Nothing
+// else of the account (its hashes, its question) is read for them.
+type OIDCClaims struct {
+	AccountID  int64
+	Type       account.Type
+	Identifier string
+	Name       string
+	Lang       i18n.Lang
+	OfficeID   int64
 	OfficeName string
 }
 
@@ -145,9 +151,13 @@ type OIDC interface {
 	// LookupOIDCToken returns the token, its grant and whether the grant's
 	// session still exists; ErrNotFound if the token is unknown.
 	LookupOIDCToken(ctx context.Context, hash []byte) (OIDCTokenInfo, error)
-	// LookupOIDCTokenAccount is LookupOIDCToken with the grant's account
-	// and its office's name, in the same single query.
-	LookupOIDCTokenAccount(ctx context.Context, hash []byte) (OIDCTokenAccount, error)
+	// LookupOIDCTokenClaims is LookupOIDCToken with the claims of the
+	// grant's account, in the same single query: what userinfo answers
+	// from.
+	LookupOIDCTokenClaims(ctx context.Context, hash []byte) (OIDCTokenInfo, OIDCClaims, error)
+	// GetOIDCClaims returns the claims of an account, in one query;
+	// ErrNotFound if there is no such account.
+	GetOIDCClaims(ctx context.Context, accountID int64) (OIDCClaims, error)
 	// RotateOIDCRefreshToken marks the refresh token used and inserts
 	// tokens in its grant, atomically and once: ErrNotFound if it is
 	// unknown, already used or revoked — so of concurrent uses one wins.

@@ -167,11 +167,22 @@ func tokenQuery(columns, join string) string {
 		FROM oidc_tokens t JOIN oidc_grants g ON g.id = t.grant_id` + join + ` WHERE t.hash = $1`
 }
 
+// claimsColumns and claimsJoin read an account's OIDCClaims (see
+// claimsDest) beside the table aliased g that names it by account_id.
+const (
+	claimsColumns = `, a.id, a.type, a.identifier, a.name, a.lang, COALESCE(a.office_id, 0), COALESCE(o.name, '')`
+	claimsJoin    = ` JOIN accounts a ON a.id = g.account_id LEFT JOIN offices o ON o.id = a.office_id`
+)
+
+func claimsDest(c *store.OIDCClaims) []any {
+	return []any{&c.AccountID, &c.Type, &c.Identifier, &c.Name, &c.Lang, &c.OfficeID, &c.OfficeName}
+}
+
 var (
-	lookupTokenQuery = tokenQuery("", "")
-	// With the grant's account and its office's name.
-	lookupTokenAccountQuery = tokenQuery(", a."+strings.Join(strings.Split(strings.Join(strings.Fields(accountColumns), " "), ", "), ", a.")+", COALESCE(o.name, '')",
-		" JOIN accounts a ON a.id = g.account_id LEFT JOIN offices o ON o.id = a.office_id")
+	lookupTokenQuery       = tokenQuery("", "")
+	lookupTokenClaimsQuery = tokenQuery(claimsColumns, claimsJoin)
+	// The same columns, with the account named directly.
+	getClaimsQuery = `SELECT ` + strings.TrimPrefix(claimsColumns, ", ") + ` FROM accounts a LEFT JOIN offices o ON o.id = a.office_id WHERE a.id = $1`
 )
 
 // LookupOIDCToken returns a token, its grant and whether its session lives.
@@ -181,17 +192,23 @@ func (s *DB) LookupOIDCToken(ctx context.Context, hash []byte) (store.OIDCTokenI
 	return info, err
 }
 
-// LookupOIDCTokenAccount is LookupOIDCToken joined to the account and its
-// office.
-func (s *DB) LookupOIDCTokenAccount(ctx context.Context, hash []byte) (store.OIDCTokenAccount, error) {
-	var ta store.OIDCTokenAccount
-	var r accountRow
-	err := s.lookupOIDCToken(ctx, hash, &ta.OIDCTokenInfo, lookupTokenAccountQuery, append(r.dest(), &ta.OfficeName)...)
-	if err != nil {
-		return store.OIDCTokenAccount{}, err
+// LookupOIDCTokenClaims is LookupOIDCToken joined to the account's claims.
+func (s *DB) LookupOIDCTokenClaims(ctx context.Context, hash []byte) (store.OIDCTokenInfo, store.OIDCClaims, error) {
+	var info store.OIDCTokenInfo
+	var c store.OIDCClaims
+	if err := s.lookupOIDCToken(ctx, hash, &info, lookupTokenClaimsQuery, claimsDest(&c)...); err != nil {
+		return store.OIDCTokenInfo{}, store.OIDCClaims{}, err
 	}
-	ta.Account = r.account()
-	return ta, nil
+	return info, c, nil
+}
+
+// GetOIDCClaims reads an account's claims and its office's name.
+func (s *DB) GetOIDCClaims(ctx context.Context, accountID int64) (store.OIDCClaims, error) {
+	var c store.OIDCClaims
+	if err := s.q.QueryRowContext(ctx, getClaimsQuery, accountID).Scan(claimsDest(&c)...); err != nil {
+		return store.OIDCClaims{}, mapErr(err)
+	}
+	return c, nil
 }
 
 // lookupOIDCToken reads a token, its grant and whether its session lives

@@ -131,12 +131,28 @@ func testOIDCAuthRequests(t *testing.T, s store.Store) {
 		!info.Token.Expires.Equal(t0.Add(5*time.Minute)) || len(info.Grant.Scopes) != 2 {
 		t.Errorf("LookupOIDCToken = %+v, %v", info, err)
 	}
-	ta, err := s.LookupOIDCTokenAccount(ctx, []byte("at1"))
-	if wantA, _ := s.GetAccount(ctx, a.ID); err != nil || !cmp.Equal(ta.OIDCTokenInfo, info) || !cmp.Equal(ta.Account, wantA) || ta.OfficeName != "" {
-		t.Errorf("LookupOIDCTokenAccount = %+v, %v; want %+v and %+v", ta, err, info, wantA)
+	wantClaims := store.OIDCClaims{AccountID: a.ID, Type: a.Type, Identifier: a.Identifier, Name: a.Name, Lang: a.Lang}
+	ci, c, err := s.LookupOIDCTokenClaims(ctx, []byte("at1"))
+	if err != nil || !cmp.Equal(ci, info) || c != wantClaims {
+		t.Errorf("LookupOIDCTokenClaims = %+v, %+v, %v; want %+v and %+v", ci, c, err, info, wantClaims)
 	}
-	if _, err := s.LookupOIDCTokenAccount(ctx, []byte("missing")); !errors.Is(err, store.ErrNotFound) {
-		t.Errorf("LookupOIDCTokenAccount of an unknown token: %v", err)
+	if _, _, err := s.LookupOIDCTokenClaims(ctx, []byte("missing")); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("LookupOIDCTokenClaims of an unknown token: %v", err)
+	}
+	if c, err := s.GetOIDCClaims(ctx, a.ID); err != nil || c != wantClaims {
+		t.Errorf("GetOIDCClaims = %+v, %v; want %+v", c, err, wantClaims)
+	}
+	if _, err := s.GetOIDCClaims(ctx, 999999); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("GetOIDCClaims of an unknown account: %v", err)
+	}
+	// An office's account: its claims name the office.
+	o := account.Office{Name: "Cabinet Claims", Created: t0}
+	if err := s.CreateOffice(ctx, &o); err != nil {
+		t.Fatal(err)
+	}
+	ta := newAccount(t, s, account.Tiers, "claims-tiers@example.be", o.ID)
+	if c, err := s.GetOIDCClaims(ctx, ta.ID); err != nil || c.OfficeID != o.ID || c.OfficeName != "Cabinet Claims" || c.Type != account.Tiers {
+		t.Errorf("GetOIDCClaims of a Tiers account = %+v, %v; want office %d %q", c, err, o.ID, o.Name)
 	}
 	if _, err := s.FindOIDCSession(ctx, "sid1"); err != nil {
 		t.Errorf("FindOIDCSession: %v", err)
