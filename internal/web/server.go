@@ -183,17 +183,26 @@ func contentSecurityPolicy(formTargets ...string) string {
 // on a response the browser gets over https: a real TLS connection, or a
 // proxy the operator trusts that says so. Anyone can send X-Forwarded-Proto.
 func securityHeaders(next http.Handler, trustProxy bool) http.Handler {
+	// The values are made once and shared by every response (nothing
+	// appends to a header's value slice; Set replaces it): the keys are in
+	// canonical form.
+	fixed := map[string][]string{
+		"Content-Security-Policy":      {contentSecurityPolicy()},
+		"X-Content-Type-Options":       {"nosniff"},
+		"X-Frame-Options":              {"DENY"},
+		"Referrer-Policy":              {"no-referrer"},
+		"Cross-Origin-Opener-Policy":   {"same-origin"},
+		"Cross-Origin-Resource-Policy": {"same-origin"},
+		"Permissions-Policy":           {"camera=(), microphone=(), geolocation=(), payment=()"},
+	}
+	hsts := []string{"max-age=63072000; includeSubDomains"}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Content-Security-Policy", contentSecurityPolicy())
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("Cross-Origin-Opener-Policy", "same-origin")
-		h.Set("Cross-Origin-Resource-Policy", "same-origin")
-		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
+		for k, v := range fixed {
+			h[k] = v
+		}
 		if r.TLS != nil || (trustProxy && r.Header.Get("X-Forwarded-Proto") == "https") {
-			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+			h["Strict-Transport-Security"] = hsts
 		}
 		next.ServeHTTP(w, r)
 	})
