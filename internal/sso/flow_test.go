@@ -140,6 +140,28 @@ func TestFlowLogin(t *testing.T) {
 	})
 }
 
+// The language switch of the login page keeps the application's pending
+// log-in: a French-speaking browser switches the page to Dutch and still
+// logs in to Finagora.
+func TestFlowLanguageSwitchKeepsApp(t *testing.T) {
+	f := newFixture(t)
+	fr, nl := languages[0], languages[1]
+	p := f.enrolled(account.Tiers, "an@peeters.be", "An Peeters", i18n.FR)
+	b := f.browser(fr.accept)
+	id := startLogin(b, finagoraID, fr.loginApp)
+	b.follow("the language switch", `hreflang="nl"`)
+	b.at("the login page in Dutch", f.portal, "/login")
+	b.expectText("the login page in Dutch", nl.loginApp)
+	if got := b.hidden("authz"); got != id {
+		t.Fatalf("after switching language the pending log-in is %q, want %q", got, id)
+	}
+	submitLogin(b, p)
+	b.at("back on the application", f.apps[finagoraID], "/espace")
+	if !b.appLoggedIn(finagoraID) {
+		t.Error("Finagora has no session after the log-in")
+	}
+}
+
 // Flow 2: a broker without an authenticator follows "initialisation" from
 // Finagora's login page — or just logs in without a code, and is sent
 // there (SPEC 2.1) — goes through the wizard, whose last step leads back

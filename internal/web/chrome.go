@@ -2,6 +2,7 @@ package web
 
 import (
 	"html/template"
+	"net/url"
 	"strings"
 
 	"sesame/internal/i18n"
@@ -40,21 +41,8 @@ type chrome struct {
 }
 
 func newChrome(cat *i18n.Catalog, lang i18n.Lang) *chrome {
-	c := &chrome{}
+	c := &chrome{langs: langLinks(lang, url.Values{})}
 	var b strings.Builder
-	for i, l := range i18n.Supported {
-		if i > 0 {
-			b.WriteString(" | ")
-		}
-		if l == lang {
-			b.WriteString(`<strong aria-current="true">` + string(l) + `</strong>`)
-			continue
-		}
-		// A query-only link keeps the page's path, whatever it is, without
-		// writing it into the page.
-		b.WriteString(`<a href="?lang=` + string(l) + `" hreflang="` + string(l) + `" lang="` + string(l) + `">` + string(l) + `</a>`)
-	}
-	c.langs = template.HTML(b.String())
 	for admin := range 2 {
 		for current := range len(menuEntries) + 1 {
 			b.Reset()
@@ -97,8 +85,38 @@ func (b Base) chromeOrNew() *chrome {
 	return newChrome(b.cat, b.Lang)
 }
 
-// LangSwitch is the language switch's entries.
-func (b Base) LangSwitch() template.HTML { return b.chromeOrNew().langs }
+// LangSwitch is the language switch's entries. The login page of an
+// application's sign-in (?authz=…) keeps the pending authorization in the
+// links, so switching language does not lose the application; nothing else
+// of the address is written back into the page.
+func (b Base) LangSwitch() template.HTML {
+	q, _ := url.ParseQuery(b.query)
+	authz := q.Get("authz")
+	if authz == "" || len(authz) > maxAuthzID {
+		return b.chromeOrNew().langs
+	}
+	return langLinks(b.Lang, url.Values{"authz": {authz}})
+}
+
+
+// langLinks is the language switch of a page in lang, each link with the
+// parameters q and its lang. The links are query-only, so they keep the page's
+// path, whatever it is, without writing it into the page.
+func langLinks(lang i18n.Lang, q url.Values) template.HTML {
+	var b strings.Builder
+	for i, l := range i18n.Supported {
+		if i > 0 {
+			b.WriteString(" | ")
+		}
+		if l == lang {
+			b.WriteString(`<strong aria-current="true">` + string(l) + `</strong>`)
+			continue
+		}
+		q.Set("lang", string(l))
+		b.WriteString(`<a href="?` + template.HTMLEscapeString(q.Encode()) + `" hreflang="` + string(l) + `" lang="` + string(l) + `">` + string(l) + `</a>`)
+	}
+	return template.HTML(b.String())
+}
 
 // Menu is the menu's entries, the current page's marked.
 func (b Base) Menu() template.HTML { return b.chromeOrNew().menu(b.Path, b.IsAdmin()) }

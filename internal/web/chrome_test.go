@@ -59,3 +59,36 @@ func TestChrome(t *testing.T) {
 		}
 	}
 }
+
+// TestLangSwitchKeepsQuery: the login page of an application's pending
+// log-in keeps authz in the language links, escaped; nothing else of the
+// query is written back, and the lang parameter itself is replaced.
+func TestLangSwitchKeepsQuery(t *testing.T) {
+	locales, _ := fs.Sub(localeFS, "locales")
+	cat, err := i18n.Load(locales)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		query string
+		want  []string // links present
+	}{
+		{"", []string{`href="?lang=nl"`, `href="?lang=en"`}},
+		{"lang=fr", []string{`href="?lang=nl"`, `href="?lang=en"`}},
+		{"authz=abc&lang=fr", []string{`href="?authz=abc&amp;lang=nl"`, `href="?authz=abc&amp;lang=en"`}},
+		{"identifier=jan%40example.be&authz=abc&notice=x", []string{`href="?authz=abc&amp;lang=nl"`}},
+		{`authz="><script>`, []string{`href="?authz=%22%3E%3Cscript%3E&amp;lang=nl"`}},
+		{"authz=" + strings.Repeat("x", maxAuthzID+1), []string{`href="?lang=nl"`}}, // too long to be one
+	} {
+		b := Base{Lang: i18n.FR, cat: cat, chrome: newChrome(cat, i18n.FR), query: tc.query}
+		got := string(b.LangSwitch())
+		for _, want := range tc.want {
+			if !strings.Contains(got, want) {
+				t.Errorf("query %q: switch %s lacks %s", tc.query, got, want)
+			}
+		}
+		if strings.Contains(got, "<script") || strings.Contains(got, "lang=fr") || strings.Contains(got, "identifier") || strings.Contains(got, "notice") {
+			t.Errorf("query %q: switch %s", tc.query, got)
+		}
+	}
+}

@@ -314,6 +314,7 @@ type Base struct {
 	Messages []string       // notices shown at the top of the page
 	cat      *i18n.Catalog
 	chrome   *chrome // the language's menu and switch, written out (nil: made when asked)
+	query    string  // the address's query, kept by the language switch
 }
 
 // T translates key; kv are name/value pairs for the message's template.
@@ -342,7 +343,7 @@ func (b Base) Langs() []i18n.Lang { return i18n.Supported }
 
 func (s *Server) base(w http.ResponseWriter, r *http.Request, titleKey string) Base {
 	b := Base{Lang: s.lang(w, r), CSRF: s.csrfToken(w, r), Path: r.URL.Path, AppName: s.opts.AppName, AppURL: s.opts.AppURL, cat: s.cat}
-	b.chrome = s.chromes[b.Lang]
+	b.chrome, b.query = s.chromes[b.Lang], r.URL.RawQuery
 	b.Title = b.T(titleKey)
 	if ss, a, err := s.session(r); err == nil {
 		b.Account = &a
