@@ -261,3 +261,38 @@ func TestFinagoraFirstLogin(t *testing.T) {
 		})
 	}
 }
+
+// TestLoginLanguageSwitchKeepsApp: on Sesame's login page for Finagora, a
+// French reader clicks NL; the page turns Dutch and still names Finagora,
+// its pending log-in kept in the address.
+func TestLoginLanguageSwitchKeepsApp(t *testing.T) {
+	s := startSSO(t)
+	c := newChrome(t) // asks for French
+	msg := catalog(t, "../internal/web/locales")
+	if st := c.open(s.finagora + "/"); st != http.StatusOK {
+		t.Fatalf("Finagora's home: %d", st)
+	}
+	if st := c.submit(finagoraLogin); st != http.StatusOK {
+		t.Fatalf("log-in button: %d", st)
+	}
+	before, err := url.Parse(c.location())
+	if err != nil || before.Query().Get("authz") == "" {
+		t.Fatalf("the log-in button leads to %s, want Sesame's login page for Finagora", c.location())
+	}
+	if st := c.submit(`nav.langs a[hreflang="nl"]`); st != http.StatusOK {
+		t.Fatalf("the NL link: %d", st)
+	}
+	after, err := url.Parse(c.location())
+	if err != nil || after.Path != "/login" || after.Query().Get("authz") != before.Query().Get("authz") || after.Query().Get("lang") != "nl" {
+		t.Errorf("the NL link leads to %s, want the same pending login in Dutch", c.location())
+	}
+	if got := c.attr("html", "lang"); got != "nl" {
+		t.Errorf("the page is in %q after the NL link", got)
+	}
+	if got, want := c.text("main .lead"), msg.T(i18n.NL, "login.title_app", map[string]any{"App": "Finagora"}); got != want {
+		t.Errorf("the login page in Dutch says %q, want %q", got, want)
+	}
+	b := c.screenshot()
+	savePNG(t, "login-switched.png", b, 800, 500)
+	shareShot(t, "sso-login-switched-nl.png", b)
+}
