@@ -98,7 +98,6 @@ func (b Base) LangSwitch() template.HTML {
 	return langLinks(b.Lang, url.Values{"authz": {authz}})
 }
 
-
 // langLinks is the language switch of a page in lang, each link with the
 // parameters q and its lang. The links are query-only, so they keep the page's
 // path, whatever it is, without writing it into the page.
