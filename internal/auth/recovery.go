@@ -27,12 +27,6 @@ func recoveryHashes(accountID int64, codes []string) [][]byte {
 	return hashes
 }
 
-// RecoveryCodesLeft returns how many unused recovery codes the account has.
-func (s *Service) RecoveryCodesLeft(ctx context.Context, accountID int64) (int, error) {
-	list, err := s.Store.UnusedRecoveryCodes(ctx, accountID)
-	return len(list), err
-}
-
 // NewRecoveryCodes makes a new set of recovery codes for a logged-in
 // account, whose current TOTP code (spending a reserved attempt, as StepUp)
 // must be right; the old set dies in the same transaction, which also marks
