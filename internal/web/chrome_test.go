@@ -1,11 +1,16 @@
 package web
 
 import (
+	"fmt"
+	"io"
 	"io/fs"
+	"net/http"
 	"strings"
 	"testing"
 
+	"sesame/internal/account"
 	"sesame/internal/i18n"
+	"sesame/internal/store/storetest"
 )
 
 func TestChrome(t *testing.T) {
@@ -91,4 +96,69 @@ func TestLangSwitchKeepsQuery(t *testing.T) {
 			t.Errorf("query %q: switch %s", tc.query, got)
 		}
 	}
+}
+
+// TestPagesAtOnceShowTheirOwnAccount: many logged-in people's home pages
+// rendered at the same moment (page buffers are pooled, the layout's parts
+// shared) each show their own account, in their own language, with their
+// own menu.
+func TestPagesAtOnceShowTheirOwnAccount(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	const pw = "Un mot de passe assez long"
+	langs := []string{"fr", "nl", "en"}
+	type person struct {
+		b          *browser
+		identifier string
+		lang       string
+		admin      bool
+	}
+	var people []person
+	for i := range 6 {
+		id := fmt.Sprintf("p%d@example.be", i)
+		typ := account.Client
+		if i%2 == 1 {
+			typ = account.Tiers
+		}
+		a := e.createAccount(typ, id, pw, i18n.FR)
+		if i == 5 {
+			if _, err := e.store.UpdateAccount(t.Context(), a.ID, func(a *account.Account) error {
+				a.Role = account.RoleOfficeAdmin
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		b := e.browser(langs[i%3])
+		secret := b.enrol(typ, id, pw)
+		if st, _ := b.login(typ, id, pw, e.code(secret)); st != http.StatusSeeOther && st != http.StatusOK {
+			t.Fatalf("login of %s: %d", id, st)
+		}
+		people = append(people, person{b, id, langs[i%3], i == 5})
+	}
+	storetest.Burst(60, func(i int) {
+		p := people[i%len(people)]
+		req, _ := http.NewRequest(http.MethodGet, e.srv.URL+"/", nil)
+		req.Header.Set("Accept-Language", p.lang)
+		resp, err := p.b.c.Do(req)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		raw, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		body := string(raw)
+		if resp.StatusCode != http.StatusOK || !strings.Contains(body, `<html lang="`+p.lang+`">`) || !strings.Contains(body, p.identifier) {
+			t.Errorf("%s: %d, not their page in %s:\n%s", p.identifier, resp.StatusCode, p.lang, body)
+			return
+		}
+		for _, other := range people {
+			if other.identifier != p.identifier && strings.Contains(body, other.identifier) {
+				t.Errorf("%s's page shows %s", p.identifier, other.identifier)
+			}
+		}
+		if strings.Contains(body, `href="/admin/accounts"`) != p.admin {
+			t.Errorf("%s's page: console in the menu = %v", p.identifier, !p.admin)
+		}
+	})
 }
