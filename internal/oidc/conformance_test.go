@@ -50,7 +50,7 @@ var conformanceModules = []conformanceModule{
 	{"oidcc-idtoken-unsigned", false, "ID tokens are always signed (RS256 or ES256): discovery does not list \"none\", so the suite skips it (it also needs dynamic registration)"},
 	{"oidcc-userinfo-get", true, "userinfo with GET and a Bearer header"},
 	{"oidcc-userinfo-post-header", true, "userinfo with POST and a Bearer header"},
-	{"oidcc-userinfo-post-body", true, "userinfo with POST and access_token in the body (op accepts it)"},
+	{"oidcc-userinfo-post-body", true, "userinfo with POST and access_token in the body (RFC 6750 §2.2)"},
 	{"oidcc-ensure-request-without-nonce-succeeds-for-code-flow", true, "nonce is optional in the code flow"},
 	{"oidcc-scope-profile", true, "name and locale with profile, nothing of other scopes"},
 	{"oidcc-scope-email", true, "email and email_verified with email, nothing of other scopes"},

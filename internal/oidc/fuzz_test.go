@@ -2,6 +2,8 @@ package oidc
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
@@ -77,6 +79,62 @@ func FuzzToken(f *testing.F) {
 		resp.Body.Close()
 		if resp.StatusCode >= 500 {
 			t.Errorf("body %q: status %d", body, resp.StatusCode)
+		}
+	})
+}
+
+// FuzzResource sends any Authorization header, query and body to userinfo
+// and introspection: never a 5xx, always a JSON answer, and only the
+// token's own client's introspection or the token's userinfo says more
+// than "inactive".
+func FuzzResource(f *testing.F) {
+	e := newTestEnv(f, nil, nil, testClients(""))
+	e.login(f)
+	r := e.rp(f, "rs", "RS256")
+	tok, err := e.exchange(r, e.code(f, r))
+	if err != nil {
+		f.Fatal(err)
+	}
+	basic := "Basic " + base64.StdEncoding.EncodeToString([]byte("rs:"+secret))
+	for _, s := range [][3]string{
+		{"Bearer " + tok.AccessToken, "", ""},
+		{"bearer  " + tok.AccessToken, "", ""},
+		{"", "access_token=" + tok.AccessToken, ""},
+		{"", "", "access_token=" + tok.AccessToken},
+		{basic, "token=" + tok.AccessToken, ""},
+		{basic, "token=" + tok.RefreshToken + "&token_type_hint=refresh_token", ""},
+		{"", "client_id=rs&client_secret=" + secret + "&token=" + tok.AccessToken, ""},
+		{"Basic %zz", "token=%zz", "token=x"},
+		{"Basic cnM6", "client_id=pub&token=" + tok.AccessToken, ""},
+	} {
+		f.Add(s[0], s[1], s[2])
+	}
+	f.Fuzz(func(t *testing.T, auth, body, query string) {
+		if strings.ContainsFunc(query, func(r rune) bool { return r <= ' ' || r == 0x7f || r == '#' }) {
+			return // not a request line net/http's server takes to a handler
+		}
+		for _, path := range []string{pathUserinfo, pathIntrospect} {
+			req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, e.issuer+path+"?"+query, strings.NewReader(body))
+			if err != nil {
+				return
+			}
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			if auth != "" {
+				req.Header.Set("Authorization", auth)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				return // a header Go will not send
+			}
+			var m map[string]any
+			jsonErr := json.NewDecoder(resp.Body).Decode(&m)
+			resp.Body.Close()
+			if resp.StatusCode >= 500 || jsonErr != nil {
+				t.Fatalf("%s %q %q %q: status %d, JSON %v", path, auth, body, query, resp.StatusCode, jsonErr)
+			}
+			if resp.StatusCode == 200 && path == pathUserinfo && m["sub"] == nil {
+				t.Errorf("userinfo 200 without claims: %v", m)
+			}
 		}
 	})
 }

@@ -43,6 +43,12 @@ func (p *Provider) wrap(next http.Handler) http.Handler {
 		case pathDiscovery:
 			p.serveDiscovery(w, r)
 			return
+		case pathIntrospect:
+			p.serveIntrospect(w, r)
+			return
+		case pathUserinfo:
+			p.userinfoHandler.ServeHTTP(w, r)
+			return
 		case pathKeys:
 			w.Header().Set("Cache-Control", "public, max-age="+strconv.Itoa(int(jwksMaxAge.Seconds())))
 		case pathToken:

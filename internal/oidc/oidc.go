@@ -2,7 +2,8 @@
 // github.com/zitadel/oidc/v3's op package: discovery, JWKS, the
 // authorization code flow with PKCE, token (code and refresh_token grants
 // only), userinfo, introspection and revocation, RP-initiated logout and
-// back-channel logout.
+// back-channel logout. Userinfo and introspection are served by this
+// package itself (resource.go), where op's answers differ from the RFCs.
 //
 // This package is the adapter between op and our store: every piece of
 // state (signing keys, authorization requests, codes, grants, tokens) is in
@@ -38,6 +39,7 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+	"github.com/rs/cors"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"sesame/internal/account"
@@ -123,6 +125,9 @@ type Provider struct {
 	subjectKey []byte
 	op         *op.Provider
 	handler    http.Handler
+	// userinfoHandler is serveUserinfo behind the CORS rules op gives its
+	// endpoints: browser applications call userinfo.
+	userinfoHandler http.Handler
 }
 
 // New builds the provider; it creates the signing keys and the subject key
@@ -182,6 +187,7 @@ func New(ctx context.Context, o Options) (*Provider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("oidc: %w", err)
 	}
+	p.userinfoHandler = cors.New(corsOptions).Handler(http.HandlerFunc(p.serveUserinfo))
 	p.handler = p.wrap(p.op)
 	return p, nil
 }

@@ -333,7 +333,7 @@ func (s *storage) TerminateSessionFromRequest(ctx context.Context, req *op.EndSe
 // activeAccess returns a usable access token's record.
 func (s *storage) activeAccess(ctx context.Context, token string) (store.OIDCTokenInfo, error) {
 	info, err := s.p.st.LookupOIDCToken(ctx, hashToken(token))
-	if err != nil || !s.active(info) {
+	if err != nil || !s.p.active(info) {
 		return info, errors.New("invalid token")
 	}
 	return info, nil
@@ -341,9 +341,9 @@ func (s *storage) activeAccess(ctx context.Context, token string) (store.OIDCTok
 
 // active reports whether info is an access token that may be used now: not
 // revoked, its grant not revoked, not expired, its Sesame session alive.
-func (s *storage) active(info store.OIDCTokenInfo) bool {
+func (p *Provider) active(info store.OIDCTokenInfo) bool {
 	return info.Token.Kind == store.AccessToken && info.Token.Revoked.IsZero() && info.Grant.Revoked.IsZero() &&
-		s.p.now().Before(info.Token.Expires) && info.SessionExists
+		p.now().Before(info.Token.Expires) && info.SessionExists
 }
 
 // RevokeToken revokes an access token, or a refresh token and its family
@@ -469,37 +469,23 @@ func (p *Provider) userinfo(ui *oidc.UserInfo, c store.OIDCClaims, scopes []stri
 	}
 }
 
-// SetUserinfoFromToken answers userinfo from one query: the token, its
-// grant, its session's presence and the account's claims.
+// SetUserinfoFromToken and SetIntrospectionFromToken complete op's
+// Storage; the portal serves both endpoints itself (resource.go).
 func (s *storage) SetUserinfoFromToken(ctx context.Context, ui *oidc.UserInfo, tokenID, _, _ string) error {
 	info, c, err := s.p.st.LookupOIDCTokenClaims(ctx, hashToken(tokenID))
-	if err != nil || !s.active(info) {
+	if err != nil || !s.p.active(info) {
 		return errors.New("invalid token")
 	}
 	s.p.userinfo(ui, c, info.Grant.Scopes)
 	return nil
 }
 
-// SetIntrospectionFromToken answers for the client's own tokens only: a
-// client cannot probe another's.
 func (s *storage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.IntrospectionResponse, tokenID, _, clientID string) error {
 	info, err := s.activeAccess(ctx, tokenID)
-	if err != nil {
-		return err
+	if err != nil || info.Grant.ClientID != clientID {
+		return errors.New("invalid token")
 	}
-	if info.Grant.ClientID != clientID {
-		return errors.New("token of another client")
-	}
-	resp.Subject = s.p.Subject(info.Grant.AccountID)
-	resp.ClientID = info.Grant.ClientID
-	resp.Scope = info.Grant.Scopes
-	resp.TokenType = oidc.BearerToken
-	resp.Expiration = oidc.FromTime(info.Token.Expires)
-	resp.IssuedAt = oidc.FromTime(info.Token.Created)
-	resp.AuthTime = oidc.FromTime(info.Grant.AuthTime)
-	resp.Audience = []string{info.Grant.ClientID}
-	resp.Issuer = s.p.issuer
-	resp.AuthenticationMethodsReferences = info.Grant.AMR
+	s.p.introspection(resp, info)
 	return nil
 }
 

@@ -1,0 +1,324 @@
+package oidc
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/zitadel/oidc/v3/pkg/client/rs"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+)
+
+// TestIntrospection is RFC 7662 as a resource server meets it: both client
+// authentication methods the discovery document offers, RFC 6749 §5.2
+// errors, and {"active":false} for every token the client may not see.
+func TestIntrospection(t *testing.T) {
+	e := newTestEnv(t, nil, nil, testClients(""))
+	e.login(t)
+	r := e.rp(t, "rs", "RS256")
+	tok, err := e.exchange(r, e.code(t, r))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub := e.p.Subject(e.acct.ID)
+
+	type request struct {
+		method string
+		basic  [2]string // id, secret: sent in the Authorization header when id is set
+		header string    // a raw Authorization header instead
+		form   url.Values
+		query  string
+	}
+	post := func(t *testing.T, rq request) (int, http.Header, map[string]any) {
+		t.Helper()
+		if rq.method == "" {
+			rq.method = http.MethodPost
+		}
+		req, _ := http.NewRequest(rq.method, e.issuer+pathIntrospect+rq.query, strings.NewReader(rq.form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if rq.basic[0] != "" {
+			req.SetBasicAuth(rq.basic[0], rq.basic[1])
+		}
+		if rq.header != "" {
+			req.Header.Set("Authorization", rq.header)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var m map[string]any
+		if err := json.NewDecoder(resp.Body).Decode(&m); err != nil {
+			t.Fatalf("%s: body is not JSON: %v", resp.Status, err)
+		}
+		return resp.StatusCode, resp.Header, m
+	}
+	active := func(m map[string]any) bool {
+		return m["active"] == true && m["sub"] == sub && m["client_id"] == "rs" && m["iss"] == e.issuer &&
+			m["token_type"] == "Bearer" && m["scope"] == "openid email profile sesame offline_access"
+	}
+	inactive := func(m map[string]any) bool { return len(m) == 1 && m["active"] == false }
+	tokenForm := url.Values{"token": {tok.AccessToken}}
+
+	tests := []struct {
+		name      string
+		rq        request
+		status    int
+		errorCode string // the body's "error", or "" for an introspection answer
+		check     func(map[string]any) bool
+	}{
+		{"client_secret_basic", request{basic: [2]string{"rs", secret}, form: tokenForm}, 200, "", active},
+		{"client_secret_post", request{form: url.Values{"token": {tok.AccessToken}, "client_id": {"rs"}, "client_secret": {secret}}}, 200, "", active},
+		{"basic, parts form-encoded (RFC 6749 §2.3.1)", request{basic: [2]string{"r%73", url.QueryEscape(secret)}, form: tokenForm}, 200, "", active},
+		{"another client's token", request{basic: [2]string{"es", secret}, form: tokenForm}, 200, "", inactive},
+		{"unknown token", request{basic: [2]string{"rs", secret}, form: url.Values{"token": {"x" + tok.AccessToken}}}, 200, "", inactive},
+		{"a refresh token", request{basic: [2]string{"rs", secret}, form: url.Values{"token": {tok.RefreshToken}}}, 200, "", inactive},
+		{"no client authentication", request{form: tokenForm}, 401, "invalid_client", nil},
+		{"client_id alone", request{form: url.Values{"token": {tok.AccessToken}, "client_id": {"rs"}}}, 401, "invalid_client", nil},
+		{"wrong secret, basic", request{basic: [2]string{"rs", secret + "x"}, form: tokenForm}, 401, "invalid_client", nil},
+		{"wrong secret, post", request{form: url.Values{"token": {tok.AccessToken}, "client_id": {"rs"}, "client_secret": {"x"}}}, 401, "invalid_client", nil},
+		{"unknown client", request{basic: [2]string{"nobody", secret}, form: tokenForm}, 401, "invalid_client", nil},
+		{"public client", request{form: url.Values{"token": {tok.AccessToken}, "client_id": {"pub"}, "client_secret": {""}}}, 401, "invalid_client", nil},
+		{"two methods at once", request{basic: [2]string{"rs", secret}, form: url.Values{"token": {tok.AccessToken}, "client_secret": {secret}}}, 401, "invalid_client", nil},
+		{"malformed basic encoding", request{basic: [2]string{"rs", "%zz"}, form: tokenForm}, 401, "invalid_client", nil},
+		{"not basic", request{header: "Bearer " + tok.AccessToken, form: tokenForm}, 401, "invalid_client", nil},
+		{"no token", request{basic: [2]string{"rs", secret}, form: url.Values{}}, 400, "invalid_request", nil},
+		{"token in the query only", request{basic: [2]string{"rs", secret}, form: url.Values{}, query: "?token=" + url.QueryEscape(tok.AccessToken)}, 400, "invalid_request", nil},
+		{"client secret in the query only", request{form: tokenForm, query: "?client_id=rs&client_secret=" + url.QueryEscape(secret)}, 401, "invalid_client", nil},
+		{"GET", request{method: http.MethodGet, basic: [2]string{"rs", secret}, query: "?token=" + url.QueryEscape(tok.AccessToken)}, 405, "invalid_request", nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, h, m := post(t, tc.rq)
+			if code != tc.status {
+				t.Fatalf("status %d, want %d (%v)", code, tc.status, m)
+			}
+			if h.Get("Cache-Control") != "no-store" || !strings.HasPrefix(h.Get("Content-Type"), "application/json") {
+				t.Errorf("headers %v", h)
+			}
+			if tc.errorCode != "" {
+				if m["error"] != tc.errorCode || m["active"] != nil {
+					t.Errorf("body %v, want error %s", m, tc.errorCode)
+				}
+				if code == 401 && (h.Get("WWW-Authenticate") != "") != (tc.rq.basic[0] != "" || tc.rq.header != "") {
+					t.Errorf("WWW-Authenticate %q for a request with Authorization %v", h.Get("WWW-Authenticate"), tc.rq.basic[0] != "" || tc.rq.header != "")
+				}
+				return
+			}
+			if !tc.check(m) {
+				t.Errorf("body %v", m)
+			}
+		})
+	}
+
+	t.Run("revoked, expired, session ended", func(t *testing.T) {
+		basic := request{basic: [2]string{"rs", secret}, form: tokenForm}
+		e.offset.Add(int64(defaultAccess + time.Second))
+		if _, _, m := post(t, basic); !inactive(m) {
+			t.Errorf("expired token: %v", m)
+		}
+		e.offset.Add(-int64(defaultAccess + time.Second))
+		if _, _, m := post(t, basic); !active(m) {
+			t.Fatalf("token after the clock came back: %v", m)
+		}
+		if code := e.revoke(t, "rs", tok.AccessToken); code != 200 {
+			t.Fatalf("revoke: %d", code)
+		}
+		if _, _, m := post(t, basic); !inactive(m) {
+			t.Errorf("revoked token: %v", m)
+		}
+	})
+
+	t.Run("a resource server library", func(t *testing.T) {
+		tok, err := e.exchange(r, e.code(t, r))
+		if err != nil {
+			t.Fatal(err)
+		}
+		server, err := rs.NewResourceServerClientCredentials(context.Background(), e.issuer, "rs", secret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := rs.Introspect[*oidc.IntrospectionResponse](context.Background(), server, tok.AccessToken)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !resp.Active || resp.Subject != sub || resp.ClientID != "rs" || resp.Expiration.AsTime().IsZero() {
+			t.Errorf("introspection = %+v", resp)
+		}
+	})
+}
+
+// TestUserinfoErrors is RFC 6750 as an application meets it at userinfo:
+// the token from the header or a POST body, never the address, and a 401
+// with a Bearer challenge for every token that may not be used.
+func TestUserinfoErrors(t *testing.T) {
+	e := newTestEnv(t, nil, nil, testClients(""))
+	e.login(t)
+	r := e.rp(t, "rs", "RS256")
+	tok, err := e.exchange(r, e.code(t, r))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub := e.p.Subject(e.acct.ID)
+	type request struct {
+		method, auth, query, origin string
+		form                        url.Values
+	}
+	do := func(t *testing.T, rq request) (int, http.Header, map[string]any) {
+		t.Helper()
+		var body *strings.Reader
+		if rq.form != nil {
+			body = strings.NewReader(rq.form.Encode())
+		} else {
+			body = strings.NewReader("")
+		}
+		req, _ := http.NewRequest(rq.method, e.issuer+pathUserinfo+rq.query, body)
+		if rq.form != nil {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		if rq.auth != "" {
+			req.Header.Set("Authorization", rq.auth)
+		}
+		if rq.origin != "" {
+			req.Header.Set("Origin", rq.origin)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var m map[string]any
+		if err := json.NewDecoder(resp.Body).Decode(&m); err != nil {
+			t.Fatalf("%s: body is not JSON: %v", resp.Status, err)
+		}
+		return resp.StatusCode, resp.Header, m
+	}
+	bearer := "Bearer " + tok.AccessToken
+	const noError = "-" // a challenge without an error code
+	tests := []struct {
+		name      string
+		rq        request
+		status    int
+		challenge string // the WWW-Authenticate error, noError, or "" for a 200
+	}{
+		{"GET, header", request{method: "GET", auth: bearer}, 200, ""},
+		{"the scheme in any case", request{method: "GET", auth: "bEaReR " + tok.AccessToken}, 200, ""},
+		{"POST, header", request{method: "POST", auth: bearer}, 200, ""},
+		{"POST, body", request{method: "POST", form: url.Values{"access_token": {tok.AccessToken}}}, 200, ""},
+		{"no token", request{method: "GET"}, 401, noError},
+		{"unknown token", request{method: "GET", auth: "Bearer x" + tok.AccessToken}, 401, "invalid_token"},
+		{"a refresh token", request{method: "GET", auth: "Bearer " + tok.RefreshToken}, 401, "invalid_token"},
+		{"header and body", request{method: "POST", auth: bearer, form: url.Values{"access_token": {tok.AccessToken}}}, 400, "invalid_request"},
+		{"two tokens in the body", request{method: "POST", form: url.Values{"access_token": {tok.AccessToken, tok.AccessToken}}}, 400, "invalid_request"},
+		{"token in the address", request{method: "GET", query: "?access_token=" + url.QueryEscape(tok.AccessToken)}, 400, "invalid_request"},
+		{"Basic instead of Bearer", request{method: "GET", auth: "Basic cnM6eA=="}, 400, "invalid_request"},
+		{"Bearer without a token", request{method: "GET", auth: "Bearer "}, 400, "invalid_request"},
+		{"PUT", request{method: "PUT", auth: bearer}, 405, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, h, m := do(t, tc.rq)
+			if code != tc.status {
+				t.Fatalf("status %d, want %d (%v)", code, tc.status, m)
+			}
+			if h.Get("Cache-Control") != "no-store" || !strings.HasPrefix(h.Get("Content-Type"), "application/json") {
+				t.Errorf("headers %v", h)
+			}
+			challenge := h.Get("WWW-Authenticate")
+			switch {
+			case code == 200:
+				if m["sub"] != sub || m["email"] != e.acct.Identifier || challenge != "" {
+					t.Errorf("claims %v, challenge %q", m, challenge)
+				}
+			case tc.challenge == noError:
+				if challenge != "Bearer" {
+					t.Errorf("WWW-Authenticate %q, want Bearer without an error", challenge)
+				}
+			case tc.challenge != "":
+				if !strings.HasPrefix(challenge, `Bearer error="`+tc.challenge+`"`) || m["error"] != tc.challenge {
+					t.Errorf("WWW-Authenticate %q, body %v, want error %s", challenge, m, tc.challenge)
+				}
+			}
+			if code != 200 && m["sub"] != nil {
+				t.Errorf("claims in an error: %v", m)
+			}
+		})
+	}
+
+	t.Run("CORS", func(t *testing.T) {
+		if _, h, _ := do(t, request{method: "GET", auth: bearer, origin: "https://app.example"}); h.Get("Access-Control-Allow-Origin") != "https://app.example" {
+			t.Errorf("no CORS answer: %v", h)
+		}
+		req, _ := http.NewRequest(http.MethodOptions, e.issuer+pathUserinfo, nil)
+		req.Header.Set("Origin", "https://app.example")
+		req.Header.Set("Access-Control-Request-Method", "GET")
+		req.Header.Set("Access-Control-Request-Headers", "authorization")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode/100 != 2 || !strings.Contains(strings.ToLower(resp.Header.Get("Access-Control-Allow-Headers")), "authorization") {
+			t.Errorf("preflight: %s %v", resp.Status, resp.Header)
+		}
+	})
+
+	t.Run("expired, revoked", func(t *testing.T) {
+		e.offset.Add(int64(defaultAccess + time.Second))
+		if code, h, _ := do(t, request{method: "GET", auth: bearer}); code != 401 || !strings.Contains(h.Get("WWW-Authenticate"), "invalid_token") {
+			t.Errorf("expired token: %d %v", code, h)
+		}
+		e.offset.Add(-int64(defaultAccess + time.Second))
+		if code, _, _ := do(t, request{method: "GET", auth: bearer}); code != 200 {
+			t.Fatalf("token after the clock came back: %d", code)
+		}
+		if code := e.revoke(t, "rs", tok.AccessToken); code != 200 {
+			t.Fatalf("revoke: %d", code)
+		}
+		if code, h, _ := do(t, request{method: "GET", auth: bearer}); code != 401 || !strings.Contains(h.Get("WWW-Authenticate"), "invalid_token") {
+			t.Errorf("revoked token: %d %v", code, h)
+		}
+	})
+}
+
+// TestResourceEndpointsStoreDown: when the store cannot answer, userinfo
+// and introspection say so with 503 and Retry-After, rather than calling
+// the token invalid (an application would log its person out) or valid.
+func TestResourceEndpointsStoreDown(t *testing.T) {
+	e := newTestEnv(t, nil, nil, testClients(""))
+	e.login(t)
+	r := e.rp(t, "rs", "RS256")
+	tok, err := e.exchange(r, e.code(t, r))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.st.Close()
+	for _, req := range []*http.Request{
+		func() *http.Request {
+			req, _ := http.NewRequest(http.MethodGet, e.issuer+pathUserinfo, nil)
+			req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+			return req
+		}(),
+		func() *http.Request {
+			req, _ := http.NewRequest(http.MethodPost, e.issuer+pathIntrospect, strings.NewReader(url.Values{"token": {tok.AccessToken}}.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.SetBasicAuth("rs", secret)
+			return req
+		}(),
+	} {
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		json.NewDecoder(resp.Body).Decode(&m)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" || m["error"] != "server_error" {
+			t.Errorf("%s with the store down: %s %v %v", req.URL.Path, resp.Status, resp.Header, m)
+		}
+	}
+}
