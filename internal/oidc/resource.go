@@ -45,17 +45,17 @@ func (p *Provider) serveUserinfo(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, http.StatusUnauthorized, oidc.ErrInvalidRequest().WithDescription("an access token is required"))
 		return
 	}
-	info, claims, err := p.st.LookupOIDCTokenClaims(r.Context(), hashToken(token))
+	access, claims, err := p.st.ActiveOIDCAccessClaims(r.Context(), hashToken(token), p.now())
 	switch {
-	case err != nil && !errors.Is(err, store.ErrNotFound):
-		p.unavailable(w, r, "userinfo", err)
-		return
-	case err != nil || !p.active(info):
+	case errors.Is(err, store.ErrNotFound):
 		bearerError(w, http.StatusUnauthorized, "invalid_token", "the access token is unknown, expired or revoked")
+		return
+	case err != nil:
+		p.unavailable(w, r, "userinfo", err)
 		return
 	}
 	ui := new(oidc.UserInfo)
-	p.userinfo(ui, claims, info.Grant.Scopes)
+	p.userinfo(ui, claims, access.Scopes)
 	writeJSON(w, http.StatusOK, ui)
 }
 
@@ -121,30 +121,30 @@ func (p *Provider) serveIntrospect(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var resp oidc.IntrospectionResponse
-	info, err := p.st.LookupOIDCToken(r.Context(), hashToken(token))
+	access, err := p.st.ActiveOIDCAccessToken(r.Context(), hashToken(token), p.now())
 	switch {
 	case err != nil && !errors.Is(err, store.ErrNotFound):
 		p.unavailable(w, r, "introspection", err)
 		return
-	case err == nil && p.active(info) && info.Grant.ClientID == clientID:
-		p.introspection(&resp, info)
+	case err == nil && access.ClientID == clientID:
+		p.introspection(&resp, access)
 	}
 	writeJSON(w, http.StatusOK, &resp)
 }
 
 // introspection fills an active token's answer.
-func (p *Provider) introspection(resp *oidc.IntrospectionResponse, info store.OIDCTokenInfo) {
+func (p *Provider) introspection(resp *oidc.IntrospectionResponse, a store.OIDCAccess) {
 	resp.Active = true
-	resp.Subject = p.Subject(info.Grant.AccountID)
-	resp.ClientID = info.Grant.ClientID
-	resp.Scope = info.Grant.Scopes
+	resp.Subject = p.Subject(a.AccountID)
+	resp.ClientID = a.ClientID
+	resp.Scope = a.Scopes
 	resp.TokenType = oidc.BearerToken
-	resp.Expiration = oidc.FromTime(info.Token.Expires)
-	resp.IssuedAt = oidc.FromTime(info.Token.Created)
-	resp.AuthTime = oidc.FromTime(info.Grant.AuthTime)
-	resp.Audience = []string{info.Grant.ClientID}
+	resp.Expiration = oidc.FromTime(a.Expires)
+	resp.IssuedAt = oidc.FromTime(a.Issued)
+	resp.AuthTime = oidc.FromTime(a.AuthTime)
+	resp.Audience = []string{a.ClientID}
 	resp.Issuer = p.issuer
-	resp.AuthenticationMethodsReferences = info.Grant.AMR
+	resp.AuthenticationMethodsReferences = a.AMR
 }
 
 // authenticateClient checks a confidential client's id and secret, given

@@ -330,22 +330,6 @@ func (s *storage) TerminateSessionFromRequest(ctx context.Context, req *op.EndSe
 	return req.RedirectURI, nil
 }
 
-// activeAccess returns a usable access token's record.
-func (s *storage) activeAccess(ctx context.Context, token string) (store.OIDCTokenInfo, error) {
-	info, err := s.p.st.LookupOIDCToken(ctx, hashToken(token))
-	if err != nil || !s.p.active(info) {
-		return info, errors.New("invalid token")
-	}
-	return info, nil
-}
-
-// active reports whether info is an access token that may be used now: not
-// revoked, its grant not revoked, not expired, its Sesame session alive.
-func (p *Provider) active(info store.OIDCTokenInfo) bool {
-	return info.Token.Kind == store.AccessToken && info.Token.Revoked.IsZero() && info.Grant.Revoked.IsZero() &&
-		p.now().Before(info.Token.Expires) && info.SessionExists
-}
-
 // RevokeToken revokes an access token, or a refresh token and its family
 // (RFC 7009 §2.1). Unknown tokens are not an error.
 func (s *storage) RevokeToken(ctx context.Context, token, _, clientID string) *oidc.Error {
@@ -472,20 +456,20 @@ func (p *Provider) userinfo(ui *oidc.UserInfo, c store.OIDCClaims, scopes []stri
 // SetUserinfoFromToken and SetIntrospectionFromToken complete op's
 // Storage; the portal serves both endpoints itself (resource.go).
 func (s *storage) SetUserinfoFromToken(ctx context.Context, ui *oidc.UserInfo, tokenID, _, _ string) error {
-	info, c, err := s.p.st.LookupOIDCTokenClaims(ctx, hashToken(tokenID))
-	if err != nil || !s.p.active(info) {
+	a, c, err := s.p.st.ActiveOIDCAccessClaims(ctx, hashToken(tokenID), s.p.now())
+	if err != nil {
 		return errors.New("invalid token")
 	}
-	s.p.userinfo(ui, c, info.Grant.Scopes)
+	s.p.userinfo(ui, c, a.Scopes)
 	return nil
 }
 
 func (s *storage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.IntrospectionResponse, tokenID, _, clientID string) error {
-	info, err := s.activeAccess(ctx, tokenID)
-	if err != nil || info.Grant.ClientID != clientID {
+	a, err := s.p.st.ActiveOIDCAccessToken(ctx, hashToken(tokenID), s.p.now())
+	if err != nil || a.ClientID != clientID {
 		return errors.New("invalid token")
 	}
-	s.p.introspection(resp, info)
+	s.p.introspection(resp, a)
 	return nil
 }
 

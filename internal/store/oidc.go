@@ -97,6 +97,18 @@ type OIDCTokenInfo struct {
 	SessionExists bool
 }
 
+// OIDCAccess is what an access token that may be used grants: all that
+// userinfo and introspection answer from.
+type OIDCAccess struct {
+	ClientID  string
+	AccountID int64
+	Scopes    []string
+	AMR       []string
+	AuthTime  time.Time
+	Issued    time.Time // the token's creation
+	Expires   time.Time // the token's expiry
+}
+
 // OIDCClaims are what the provider's claims about an account come from:
 // the account's own values and its office's name ("" without one). Nothing
 // else of the account (its hashes, its question) is read for them.
@@ -151,10 +163,14 @@ type OIDC interface {
 	// LookupOIDCToken returns the token, its grant and whether the grant's
 	// session still exists; ErrNotFound if the token is unknown.
 	LookupOIDCToken(ctx context.Context, hash []byte) (OIDCTokenInfo, error)
-	// LookupOIDCTokenClaims is LookupOIDCToken with the claims of the
-	// grant's account, in the same single query: what userinfo answers
-	// from.
-	LookupOIDCTokenClaims(ctx context.Context, hash []byte) (OIDCTokenInfo, OIDCClaims, error)
+	// ActiveOIDCAccessToken returns what the access token grants if it may
+	// be used at now: an access token, not revoked, its grant not revoked,
+	// now before its expiry, its grant's Sesame session existing. Otherwise,
+	// or if it is unknown, ErrNotFound. The decision is the one query's.
+	ActiveOIDCAccessToken(ctx context.Context, hash []byte, now time.Time) (OIDCAccess, error)
+	// ActiveOIDCAccessClaims is ActiveOIDCAccessToken with the claims of the
+	// grant's account, in the same query: what userinfo answers from.
+	ActiveOIDCAccessClaims(ctx context.Context, hash []byte, now time.Time) (OIDCAccess, OIDCClaims, error)
 	// GetOIDCClaims returns the claims of an account, in one query;
 	// ErrNotFound if there is no such account.
 	GetOIDCClaims(ctx context.Context, accountID int64) (OIDCClaims, error)

@@ -178,9 +178,19 @@ func claimsDest(c *store.OIDCClaims) []any {
 	return []any{&c.AccountID, &c.Type, &c.Identifier, &c.Name, &c.Lang, &c.OfficeID, &c.OfficeName}
 }
 
+// accessQuery reads an access token's OIDCAccess (see activeAccess) and
+// the columns given, if the token may be used at $2.
+func accessQuery(columns, join string) string {
+	return `SELECT g.client_id, g.account_id, g.scopes, g.amr, g.auth_time, t.created, t.expires` + columns + `
+		FROM oidc_tokens t JOIN oidc_grants g ON g.id = t.grant_id` + join + `
+		WHERE t.hash = $1 AND t.kind = '` + store.AccessToken + `' AND t.revoked = 0 AND g.revoked = 0 AND t.expires > $2
+		AND EXISTS (SELECT 1 FROM sessions s WHERE s.id_hash = g.session_hash)`
+}
+
 var (
-	lookupTokenQuery       = tokenQuery("", "")
-	lookupTokenClaimsQuery = tokenQuery(claimsColumns, claimsJoin)
+	lookupTokenQuery  = tokenQuery("", "")
+	activeAccessQuery = accessQuery("", "")
+	activeClaimsQuery = accessQuery(claimsColumns, claimsJoin)
 	// The same columns, with the account named directly.
 	getClaimsQuery = `SELECT ` + strings.TrimPrefix(claimsColumns, ", ") + ` FROM accounts a LEFT JOIN offices o ON o.id = a.office_id WHERE a.id = $1`
 )
@@ -192,14 +202,35 @@ func (s *DB) LookupOIDCToken(ctx context.Context, hash []byte) (store.OIDCTokenI
 	return info, err
 }
 
-// LookupOIDCTokenClaims is LookupOIDCToken joined to the account's claims.
-func (s *DB) LookupOIDCTokenClaims(ctx context.Context, hash []byte) (store.OIDCTokenInfo, store.OIDCClaims, error) {
-	var info store.OIDCTokenInfo
+// ActiveOIDCAccessToken returns what an access token usable at now grants.
+func (s *DB) ActiveOIDCAccessToken(ctx context.Context, hash []byte, now time.Time) (store.OIDCAccess, error) {
+	var a store.OIDCAccess
+	err := s.activeAccess(ctx, hash, now, &a, activeAccessQuery)
+	return a, err
+}
+
+// ActiveOIDCAccessClaims is ActiveOIDCAccessToken joined to the account's claims.
+func (s *DB) ActiveOIDCAccessClaims(ctx context.Context, hash []byte, now time.Time) (store.OIDCAccess, store.OIDCClaims, error) {
+	var a store.OIDCAccess
 	var c store.OIDCClaims
-	if err := s.lookupOIDCToken(ctx, hash, &info, lookupTokenClaimsQuery, claimsDest(&c)...); err != nil {
-		return store.OIDCTokenInfo{}, store.OIDCClaims{}, err
+	if err := s.activeAccess(ctx, hash, now, &a, activeClaimsQuery, claimsDest(&c)...); err != nil {
+		return store.OIDCAccess{}, store.OIDCClaims{}, err
 	}
-	return info, c, nil
+	return a, c, nil
+}
+
+// activeAccess runs an accessQuery into a, and its further columns into extra.
+func (s *DB) activeAccess(ctx context.Context, hash []byte, now time.Time, a *store.OIDCAccess, query string, extra ...any) error {
+	var scopes, amr string
+	var authTime, created, expires int64
+	dest := append([]any{&a.ClientID, &a.AccountID, &scopes, &amr, &authTime, &created, &expires}, extra...)
+	if err := s.q.QueryRowContext(ctx, query, hash, ms(now)).Scan(dest...); err != nil {
+		*a = store.OIDCAccess{}
+		return mapErr(err)
+	}
+	a.Scopes, a.AMR = split(scopes), split(amr)
+	a.AuthTime, a.Issued, a.Expires = fromMS(authTime), fromMS(created), fromMS(expires)
+	return nil
 }
 
 // GetOIDCClaims reads an account's claims and its office's name.

@@ -80,6 +80,95 @@ func oidcFixture(t *testing.T, s store.Store, name string) (account.Account, sto
 	return a, sess, got
 }
 
+// testOIDCActiveAccess: a token may be used only while it is an access
+// token, unrevoked, unexpired, of an unrevoked grant whose session exists;
+// the two look-ups say so alike, and nothing else about it.
+func testOIDCActiveAccess(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	o := account.Office{Name: "Cabinet Actif", Created: t0}
+	if err := s.CreateOffice(ctx, &o); err != nil {
+		t.Fatal(err)
+	}
+	a := newAccount(t, s, account.Tiers, "active-access@example.be", o.ID)
+	now := t0.Add(time.Minute)
+	// grant makes a grant of a new session with an access token "name-at"
+	// and a refresh token "name-rt", valid until t0 + 5 minutes.
+	grant := func(name string) (store.OIDCGrant, store.Session) {
+		t.Helper()
+		sess := store.Session{IDHash: []byte("session-" + name), AccountID: a.ID, AMR: []string{"pwd", "otp"}, Created: t0, LastSeen: t0}
+		if err := s.CreateSession(ctx, sess); err != nil {
+			t.Fatal(err)
+		}
+		r := store.OIDCAuthRequest{ID: "req-" + name, ClientID: "app", RedirectURI: "https://app.example/cb", MaxAge: -1, Created: t0, Expires: t0.Add(time.Hour)}
+		if err := s.CreateOIDCAuthRequest(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.CompleteOIDCAuthRequest(ctx, r.ID, a.ID, sess.IDHash, t0, []string{"pwd", "otp"}, t0); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SetOIDCAuthCode(ctx, r.ID, []byte("code-"+name), t0.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		g := store.OIDCGrant{ClientID: "app-" + name, AccountID: a.ID, SessionHash: sess.IDHash, SID: "sid-" + name, Scopes: []string{"openid", "sesame"},
+			AuthTime: t0.Add(-time.Second), AMR: []string{"pwd", "otp"}, Created: t0, Expires: t0.Add(12 * time.Hour)}
+		toks := []store.OIDCToken{
+			{Hash: []byte(name + "-at"), Kind: store.AccessToken, Created: t0, Expires: t0.Add(5 * time.Minute)},
+			{Hash: []byte(name + "-rt"), Kind: store.RefreshToken, Created: t0, Expires: t0.Add(time.Hour)},
+		}
+		if err := s.RedeemOIDCAuthCode(ctx, []byte("code-"+name), t0, &g, toks); err != nil {
+			t.Fatal(err)
+		}
+		return g, sess
+	}
+	grant("live")
+	want := store.OIDCAccess{ClientID: "app-live", AccountID: a.ID, Scopes: []string{"openid", "sesame"}, AMR: []string{"pwd", "otp"},
+		AuthTime: t0.Add(-time.Second), Issued: t0, Expires: t0.Add(5 * time.Minute)}
+	wantClaims := store.OIDCClaims{AccountID: a.ID, Type: account.Tiers, Identifier: a.Identifier, Name: a.Name, Lang: a.Lang, OfficeID: o.ID, OfficeName: o.Name}
+	if got, err := s.ActiveOIDCAccessToken(ctx, []byte("live-at"), now); err != nil || !cmp.Equal(got, want) {
+		t.Errorf("ActiveOIDCAccessToken = %+v, %v; want %+v", got, err, want)
+	}
+	if got, c, err := s.ActiveOIDCAccessClaims(ctx, []byte("live-at"), now); err != nil || !cmp.Equal(got, want) || c != wantClaims {
+		t.Errorf("ActiveOIDCAccessClaims = %+v, %+v, %v; want %+v, %+v", got, c, err, want, wantClaims)
+	}
+
+	grant("revoked-token")
+	if err := s.RevokeOIDCToken(ctx, []byte("revoked-token-at"), now); err != nil {
+		t.Fatal(err)
+	}
+	revokedGrant, _ := grant("revoked-grant")
+	if err := s.RevokeOIDCGrant(ctx, revokedGrant.ID, now); err != nil {
+		t.Fatal(err)
+	}
+	_, ended := grant("ended")
+	if err := s.DeleteSession(ctx, ended.IDHash); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		hash string
+		at   time.Time
+	}{
+		{"unknown", "nothing-at", now},
+		{"a refresh token", "live-rt", now},
+		{"at its expiry", "live-at", t0.Add(5 * time.Minute)},
+		{"after its expiry", "live-at", t0.Add(time.Hour)},
+		{"revoked", "revoked-token-at", now},
+		{"its grant revoked", "revoked-grant-at", now},
+		{"its session ended", "ended-at", now},
+	} {
+		if got, err := s.ActiveOIDCAccessToken(ctx, []byte(tc.hash), tc.at); !errors.Is(err, store.ErrNotFound) || !cmp.Equal(got, store.OIDCAccess{}) {
+			t.Errorf("%s: ActiveOIDCAccessToken = %+v, %v; want ErrNotFound", tc.name, got, err)
+		}
+		if got, c, err := s.ActiveOIDCAccessClaims(ctx, []byte(tc.hash), tc.at); !errors.Is(err, store.ErrNotFound) || !cmp.Equal(got, store.OIDCAccess{}) || c != (store.OIDCClaims{}) {
+			t.Errorf("%s: ActiveOIDCAccessClaims = %+v, %+v, %v; want ErrNotFound", tc.name, got, c, err)
+		}
+	}
+	// A millisecond before its expiry it still works.
+	if _, err := s.ActiveOIDCAccessToken(ctx, []byte("live-at"), t0.Add(5*time.Minute-time.Millisecond)); err != nil {
+		t.Errorf("a millisecond before expiry: %v", err)
+	}
+}
+
 func testOIDCAuthRequests(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	a, sess, r := oidcFixture(t, s, "flow")
@@ -132,12 +221,9 @@ func testOIDCAuthRequests(t *testing.T, s store.Store) {
 		t.Errorf("LookupOIDCToken = %+v, %v", info, err)
 	}
 	wantClaims := store.OIDCClaims{AccountID: a.ID, Type: a.Type, Identifier: a.Identifier, Name: a.Name, Lang: a.Lang}
-	ci, c, err := s.LookupOIDCTokenClaims(ctx, []byte("at1"))
-	if err != nil || !cmp.Equal(ci, info) || c != wantClaims {
-		t.Errorf("LookupOIDCTokenClaims = %+v, %+v, %v; want %+v and %+v", ci, c, err, info, wantClaims)
-	}
-	if _, _, err := s.LookupOIDCTokenClaims(ctx, []byte("missing")); !errors.Is(err, store.ErrNotFound) {
-		t.Errorf("LookupOIDCTokenClaims of an unknown token: %v", err)
+	wantAccess := store.OIDCAccess{ClientID: "app", AccountID: a.ID, Scopes: r.Scopes, AMR: r.AMR, AuthTime: t0, Issued: t0, Expires: t0.Add(5 * time.Minute)}
+	if ac, c, err := s.ActiveOIDCAccessClaims(ctx, []byte("at1"), t0.Add(time.Second)); err != nil || !cmp.Equal(ac, wantAccess) || c != wantClaims {
+		t.Errorf("ActiveOIDCAccessClaims = %+v, %+v, %v; want %+v and %+v", ac, c, err, wantAccess, wantClaims)
 	}
 	if c, err := s.GetOIDCClaims(ctx, a.ID); err != nil || c != wantClaims {
 		t.Errorf("GetOIDCClaims = %+v, %v; want %+v", c, err, wantClaims)

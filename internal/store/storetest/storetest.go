@@ -51,6 +51,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"PasswordResetUseRace", testPasswordResetUseRace},
 		{"OIDCKeys", testOIDCKeys},
 		{"OIDCAuthRequests", testOIDCAuthRequests},
+		{"OIDCActiveAccess", testOIDCActiveAccess},
 		{"OIDCRedeemRace", testOIDCRedeemRace},
 	}
 	for _, tt := range tests {
