@@ -120,7 +120,7 @@ func (p *Provider) serveIntrospect(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, http.StatusBadRequest, oidc.ErrInvalidRequest().WithDescription("token is required"))
 		return
 	}
-	var resp oidc.IntrospectionResponse
+	var resp introspectionResponse
 	access, err := p.st.ActiveOIDCAccessToken(r.Context(), hashToken(token), p.now())
 	switch {
 	case err != nil && !errors.Is(err, store.ErrNotFound):
@@ -132,19 +132,29 @@ func (p *Provider) serveIntrospect(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, &resp)
 }
 
+// introspectionResponse is RFC 7662 §2.2's answer, with the members
+// oidc.IntrospectionResponse would give ours. A plain struct: op's type
+// encodes through custom marshalers and a claims merge (a JSON encoding,
+// decoding and re-encoding), 8 % of an introspection's CPU.
+type introspectionResponse struct {
+	Active    bool     `json:"active"`
+	Scope     string   `json:"scope,omitempty"`
+	ClientID  string   `json:"client_id,omitempty"`
+	TokenType string   `json:"token_type,omitempty"`
+	Exp       int64    `json:"exp,omitempty"`
+	Iat       int64    `json:"iat,omitempty"`
+	AuthTime  int64    `json:"auth_time,omitempty"`
+	Sub       string   `json:"sub,omitempty"`
+	Aud       []string `json:"aud,omitempty"`
+	AMR       []string `json:"amr,omitempty"`
+	Iss       string   `json:"iss,omitempty"`
+}
+
 // introspection fills an active token's answer.
-func (p *Provider) introspection(resp *oidc.IntrospectionResponse, a store.OIDCAccess) {
-	resp.Active = true
-	resp.Subject = p.Subject(a.AccountID)
-	resp.ClientID = a.ClientID
-	resp.Scope = a.Scopes
-	resp.TokenType = oidc.BearerToken
-	resp.Expiration = oidc.FromTime(a.Expires)
-	resp.IssuedAt = oidc.FromTime(a.Issued)
-	resp.AuthTime = oidc.FromTime(a.AuthTime)
-	resp.Audience = []string{a.ClientID}
-	resp.Issuer = p.issuer
-	resp.AuthenticationMethodsReferences = a.AMR
+func (p *Provider) introspection(resp *introspectionResponse, a store.OIDCAccess) {
+	*resp = introspectionResponse{Active: true, Scope: strings.Join(a.Scopes, " "), ClientID: a.ClientID, TokenType: oidc.BearerToken,
+		Exp: a.Expires.Unix(), Iat: a.Issued.Unix(), AuthTime: a.AuthTime.Unix(), Sub: p.Subject(a.AccountID),
+		Aud: []string{a.ClientID}, AMR: a.AMR, Iss: p.issuer}
 }
 
 // authenticateClient checks a confidential client's id and secret, given

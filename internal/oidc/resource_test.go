@@ -3,6 +3,7 @@ package oidc
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -58,8 +59,13 @@ func TestIntrospection(t *testing.T) {
 		return resp.StatusCode, resp.Header, m
 	}
 	active := func(m map[string]any) bool {
+		exp, _ := m["exp"].(float64)
+		iat, _ := m["iat"].(float64)
+		authTime, _ := m["auth_time"].(float64)
 		return m["active"] == true && m["sub"] == sub && m["client_id"] == "rs" && m["iss"] == e.issuer &&
-			m["token_type"] == "Bearer" && m["scope"] == "openid email profile sesame offline_access"
+			m["token_type"] == "Bearer" && m["scope"] == "openid email profile sesame offline_access" &&
+			exp-iat == defaultAccess.Seconds() && authTime > 0 && authTime <= iat &&
+			fmt.Sprint(m["aud"]) == "[rs]" && fmt.Sprint(m["amr"]) == "[pwd otp]" && len(m) == 11
 	}
 	inactive := func(m map[string]any) bool { return len(m) == 1 && m["active"] == false }
 	tokenForm := url.Values{"token": {tok.AccessToken}}

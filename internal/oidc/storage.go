@@ -454,24 +454,17 @@ func (p *Provider) userinfo(ui *oidc.UserInfo, c store.OIDCClaims, scopes []stri
 }
 
 // SetUserinfoFromToken and SetIntrospectionFromToken complete op's
-// Storage; the portal serves both endpoints itself (resource.go).
-func (s *storage) SetUserinfoFromToken(ctx context.Context, ui *oidc.UserInfo, tokenID, _, _ string) error {
-	a, c, err := s.p.st.ActiveOIDCAccessClaims(ctx, hashToken(tokenID), s.p.now())
-	if err != nil {
-		return errors.New("invalid token")
-	}
-	s.p.userinfo(ui, c, a.Scopes)
-	return nil
+// Storage for its userinfo and introspection handlers, which wrap never
+// reaches: the provider serves both endpoints itself (resource.go).
+func (s *storage) SetUserinfoFromToken(context.Context, *oidc.UserInfo, string, string, string) error {
+	return errUnreached
 }
 
-func (s *storage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.IntrospectionResponse, tokenID, _, clientID string) error {
-	a, err := s.p.st.ActiveOIDCAccessToken(ctx, hashToken(tokenID), s.p.now())
-	if err != nil || a.ClientID != clientID {
-		return errors.New("invalid token")
-	}
-	s.p.introspection(resp, a)
-	return nil
+func (s *storage) SetIntrospectionFromToken(context.Context, *oidc.IntrospectionResponse, string, string, string) error {
+	return errUnreached
 }
+
+var errUnreached = errors.New("oidc: userinfo and introspection are served by resource.go")
 
 func (s *storage) GetPrivateClaimsFromScopes(context.Context, string, string, []string) (map[string]any, error) {
 	return nil, nil
