@@ -5,13 +5,21 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/zitadel/oidc/v3/pkg/client/rs"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
+
+	"sesame/internal/seal"
+	"sesame/internal/store"
+	"sesame/internal/store/sqldb"
 )
 
 // TestIntrospection is RFC 7662 as a resource server meets it: both client
@@ -327,4 +335,116 @@ func TestResourceEndpointsStoreDown(t *testing.T) {
 			t.Errorf("%s with the store down: %s %v %v", req.URL.Path, resp.Status, resp.Header, m)
 		}
 	}
+}
+
+// revocationBurst: two instances on one database answer userinfo and
+// introspection for one token from many goroutines at once; the client
+// revokes the grant through the first instance mid-burst. No request
+// begun after the revocation returned may find the token usable, on
+// either instance, and nothing answers 5xx.
+func revocationBurst(t *testing.T, stA, stB store.Store, ring *seal.Keyring) {
+	a := newTestEnv(t, stA, ring, testClients(""))
+	b, err := New(context.Background(), Options{Store: stB, Keys: ring, Issuer: a.issuer, Clients: testClients(""),
+		SessionAbsolute: 12 * time.Hour, SessionIdle: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bSrv := httptest.NewServer(b.Handler())
+	defer bSrv.Close()
+	a.login(t)
+	r := a.rp(t, "rs", "RS256")
+	tok, err := a.exchange(r, a.code(t, r))
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	// usable asks one instance once, by userinfo or introspection.
+	usable := func(base string, introspect bool) (bool, int) {
+		var req *http.Request
+		if introspect {
+			req, _ = http.NewRequest(http.MethodPost, base+pathIntrospect, strings.NewReader(url.Values{"token": {tok.AccessToken}}.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.SetBasicAuth("rs", secret)
+		} else {
+			req, _ = http.NewRequest(http.MethodGet, base+pathUserinfo, nil)
+			req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Error(err)
+			return false, 0
+		}
+		defer resp.Body.Close()
+		var m map[string]any
+		json.NewDecoder(resp.Body).Decode(&m)
+		if introspect {
+			return resp.StatusCode == 200 && m["active"] == true, resp.StatusCode
+		}
+		return resp.StatusCode == 200, resp.StatusCode
+	}
+
+	var revoked atomic.Bool
+	var before, after, stale atomic.Int64
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range 32 {
+		base := a.issuer
+		if i%2 == 1 {
+			base = bSrv.URL
+		}
+		wg.Go(func() {
+			<-start
+			for n := 0; n < 400 && after.Load() < 600; n++ {
+				wasRevoked := revoked.Load()
+				ok, code := usable(base, i%4 >= 2)
+				if code >= 500 {
+					t.Errorf("%s: status %d", base, code)
+				}
+				switch {
+				case !wasRevoked && ok:
+					before.Add(1)
+				case wasRevoked && ok:
+					stale.Add(1)
+				case wasRevoked:
+					after.Add(1)
+				}
+			}
+		})
+	}
+	close(start)
+	for before.Load() < 100 {
+		time.Sleep(time.Millisecond)
+	}
+	if code := a.revoke(t, "rs", tok.RefreshToken); code != 200 {
+		t.Fatalf("revoke: %d", code)
+	}
+	revoked.Store(true)
+	wg.Wait()
+	t.Logf("usable before the revocation: %d; refused after: %d", before.Load(), after.Load())
+	if stale.Load() != 0 || after.Load() == 0 {
+		t.Errorf("%d requests begun after the revocation found the token usable (%d refused, %d usable before)", stale.Load(), after.Load(), before.Load())
+	}
+}
+
+func TestRevocationBurstSQLite(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.db")
+	var stores [2]store.Store
+	for i := range stores {
+		db, err := sqldb.OpenSQLite(context.Background(), path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		stores[i] = db
+	}
+	k, _ := seal.NewKey()
+	ring, _ := seal.NewKeyring(k)
+	revocationBurst(t, stores[0], stores[1], ring)
+}
+
+func TestRevocationBurstPostgres(t *testing.T) {
+	stores := pgStores(t, 2)
+	k, _ := seal.NewKey()
+	ring, _ := seal.NewKeyring(k)
+	revocationBurst(t, stores[0], stores[1], ring)
 }
