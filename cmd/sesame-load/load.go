@@ -180,6 +180,7 @@ type report struct {
 
 	serverCPU    time.Duration // the portal's CPU time during the load (--pid)
 	serverPeakKB int64         // the portal's peak resident memory (--pid)
+	baseline     *tokenPhase   // GET /healthz just before (--baseline)
 }
 
 // load runs o.concurrency virtual users until o.duration has passed or
@@ -296,6 +297,9 @@ func (r *report) print(w io.Writer, o options) {
 		fmt.Fprintf(w, "portal (pid %d): %.2f s of CPU (%.0f %% of one core), %.1f successful %s per CPU-second, %.2f ms of CPU each; peak RSS %.1f MiB\n",
 			o.pid, r.serverCPU.Seconds(), 100*r.serverCPU.Seconds()/secs, float64(r.succeeded)/r.serverCPU.Seconds(), what,
 			1000*r.serverCPU.Seconds()/float64(max(r.succeeded, 1)), float64(r.serverPeakKB)/1024)
+		if rel := relative(cpuEach(r.serverCPU, r.succeeded), r.baseline); rel != "" {
+			fmt.Fprintf(w, "relative cost%s\n", rel)
+		}
 	} else if r.serverPeakKB > 0 {
 		fmt.Fprintf(w, "portal (pid %d): peak RSS %.1f MiB\n", o.pid, float64(r.serverPeakKB)/1024)
 	}

@@ -45,7 +45,8 @@
 // --pid: the portal's CPU time (utime + stime of /proc/PID/stat) during the
 // load, reported per successful login or page view, and its peak resident
 // memory (VmHWM of /proc/PID/status, reset after the set-up when the tool
-// may).
+// may). --baseline adds, before each measured phase, GET /healthz for as
+// long, and gives the phase's CPU per request as a multiple of it.
 //
 // It only talks to loopback addresses (localhost, 127.0.0.1, ::1): it is a
 // tool for a portal on the same machine, never for someone else's server.
@@ -97,6 +98,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	database := fs.String("database", "", "the portal's database instead of --data: sqlite:PATH or a postgres:// URL (as 'sesame serve' has it)")
 	pid := fs.Int("pid", 0, "the portal's process id: report its CPU time (/proc/PID/stat) and peak resident memory (/proc/PID/status) during the load")
 	forwarded := fs.Bool("forwarded-for", false, "each virtual user sends X-Forwarded-For with its own address from 198.18.0.0/15 (RFC 2544's benchmarking range): for a portal with trust_proxy, whose per-address limit would otherwise refuse more than 50 logins in flight from loopback")
+	baseline := fs.Bool("baseline", false, "with --pid: before each measured phase, GET /healthz for as long, and give the phase's CPU per request as a multiple of it (comparable between runs on a busy machine)")
 	scenario := fs.String("scenario", "login", "what each virtual user repeats: login (a whole login), pages (log in once, then GET / with the session), token (log in once through /authorize, then code flows with the session, refreshes, userinfo, introspection)")
 	var tok tokenOptions
 	fs.StringVar(&tok.clientID, "client-id", "", "--scenario token: the client's id, as registered in the portal's oidc.clients")
@@ -119,7 +121,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	o := options{target: u, users: *users, concurrency: *concurrency, duration: *duration, maxLogins: *logins,
-		setupTimeout: *setupTimeout, skew: *skew, hashParams: config.Default().HashParams(), log: stderr, scenario: *scenario, pid: *pid, forwardedFor: *forwarded, token: tok}
+		setupTimeout: *setupTimeout, skew: *skew, hashParams: config.Default().HashParams(), log: stderr, scenario: *scenario, pid: *pid, forwardedFor: *forwarded, baseline: *baseline, token: tok}
 	if err := o.validate(); err != nil {
 		return err
 	}
@@ -143,6 +145,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		return ctx.Err()
 	}
+	var base *tokenPhase
+	if o.baseline {
+		b := healthzPhase(ctx, client, o)
+		b.print(stdout, o)
+		base = &b
+	}
 	var before procSample
 	if o.pid != 0 {
 		if err := resetPeak(o.pid); err != nil {
@@ -160,6 +168,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		r.serverCPU, r.serverPeakKB = after.cpu-before.cpu, after.peakKB
 	}
+	r.baseline = base
 	r.print(stdout, o)
 	return ctx.Err() // interrupted: the report covers the run until then
 }

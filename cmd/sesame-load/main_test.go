@@ -181,9 +181,11 @@ func TestPages(t *testing.T) {
 		t.Errorf("outcomes (-want +got):\n%s", diff)
 	}
 	r.serverCPU, r.serverPeakKB = time.Second, 50<<10
+	r.baseline = &tokenPhase{ok: 400, serverCPU: 2 * time.Second / 10} // 500 µs each: a page view (25 ms) costs 50 of them
 	var out bytes.Buffer
 	r.print(&out, o)
-	for _, want := range []string{"40 succeeded", "40.0 successful page views per CPU-second", "peak RSS 50.0 MiB"} {
+	for _, want := range []string{"40 succeeded", "40.0 successful page views per CPU-second", "peak RSS 50.0 MiB",
+		"relative cost; 50.00 × a GET /healthz (2000 per CPU-second just before)"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, out.String())
 		}
@@ -221,7 +223,7 @@ func TestTokenScenario(t *testing.T) {
 	}
 	o := options{target: target, users: 6, concurrency: 3, duration: 5 * time.Second, maxLogins: 12,
 		setupTimeout: 10 * time.Second, skew: 1, hashParams: passhash.TestParams(), log: t.Output(), scenario: "token", pid: os.Getpid(),
-		token: tokenOptions{clientID: "load", clientSecret: secret, redirectURI: "http://127.0.0.1:9/callback"}}
+		baseline: true, token: tokenOptions{clientID: "load", clientSecret: secret, redirectURI: "http://127.0.0.1:9/callback"}}
 	if err := o.validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -247,6 +249,12 @@ func TestTokenScenario(t *testing.T) {
 	}
 	if strings.Contains(report, "stopped") {
 		t.Errorf("virtual users stopped:\n%s", report)
+	}
+	// --baseline: GET /healthz before each of the four phases, all
+	// answered. (Twelve requests are too few for /proc's 10 ms CPU ticks
+	// to give each a cost: TestRelative and TestPages check that line.)
+	if n := strings.Count(report, "baseline (GET /healthz): 12 in "); n != 4 {
+		t.Errorf("%d baseline phases of 12 requests, want 4:\n%s", n, report)
 	}
 	if t.Failed() {
 		return
@@ -333,6 +341,7 @@ func TestRunRefuses(t *testing.T) {
 		{[]string{"--database", "mysql://x"}, "want sqlite:PATH or a postgres:// URL"},
 		{[]string{"--database", "sqlite:" + empty + "/none.db"}, "no portal database"},
 		{[]string{"--scenario", "crawl", "--data", empty}, "want login, pages or token"},
+		{[]string{"--baseline", "--data", empty}, "--baseline needs --pid"},
 		{[]string{"--data", empty}, "no portal database"},
 		{[]string{"--data", empty, "extra"}, "unexpected argument"},
 	}
@@ -340,6 +349,27 @@ func TestRunRefuses(t *testing.T) {
 		err := run(t.Context(), tt.args, io.Discard, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("run %q: got %v, want an error containing %q", tt.args, err, tt.want)
+		}
+	}
+}
+
+func TestRelative(t *testing.T) {
+	base := &tokenPhase{ok: 100, serverCPU: 5 * time.Millisecond} // 50 µs each
+	tests := []struct {
+		each time.Duration
+		base *tokenPhase
+		want string
+	}{
+		{100 * time.Microsecond, base, "; 2.00 × a GET /healthz (20000 per CPU-second just before)"},
+		{25 * time.Microsecond, base, "; 0.50 × a GET /healthz (20000 per CPU-second just before)"},
+		{100 * time.Microsecond, nil, ""},
+		{0, base, ""},
+		{100 * time.Microsecond, &tokenPhase{ok: 0, serverCPU: time.Second}, ""},
+		{100 * time.Microsecond, &tokenPhase{ok: 10}, ""},
+	}
+	for _, tt := range tests {
+		if got := relative(tt.each, tt.base); got != tt.want {
+			t.Errorf("relative(%v, %+v) = %q, want %q", tt.each, tt.base, got, tt.want)
 		}
 	}
 }

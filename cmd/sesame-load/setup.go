@@ -39,6 +39,10 @@ type options struct {
 	// forwardedFor: each virtual user sends its own X-Forwarded-For, so a
 	// portal behind a trusted proxy sees many people, not one address.
 	forwardedFor bool
+	// baseline: each measured phase is preceded by GET /healthz for as
+	// long, and its CPU per request also given as a multiple of that
+	// (baseline.go).
+	baseline bool
 }
 
 func (o options) validate() error {
@@ -61,6 +65,8 @@ func (o options) validate() error {
 		return errors.New("--scenario token needs --client-id, --client-secret and --redirect-uri: a client registered in the portal's configuration")
 	case o.pid < 0:
 		return fmt.Errorf("--pid %d: want a process id", o.pid)
+	case o.baseline && o.pid == 0:
+		return errors.New("--baseline needs --pid: it compares the portal's CPU per request")
 	}
 	return o.hashParams.Validate(false)
 }

@@ -62,6 +62,7 @@ type tokenPhase struct {
 	latency   []time.Duration // that request alone, sorted
 	serverCPU time.Duration
 	peakKB    int64
+	baseline  *tokenPhase // GET /healthz just before (--baseline); nil without
 }
 
 // tokenUser is one virtual user: its browser (with the portal's session
@@ -289,7 +290,7 @@ func loadTokens(ctx context.Context, c *http.Client, o options, accounts []*load
 	fmt.Fprintf(w, "target %s: scenario token, client %s, %d virtual users, each phase for %v (or %d requests)\n",
 		o.target, t.clientID, o.concurrency, o.duration, o.maxLogins)
 	// 2. Code flows with the session, 3. refreshes, 4. userinfo, 5. introspection.
-	code := runTokenPhase(ctx, o, "code flow (GET /authorize, GET /authorize/callback, POST /oauth/token)", "POST /oauth/token", users,
+	code := measured(ctx, c, o, w, "code flow (GET /authorize, GET /authorize/callback, POST /oauth/token)", "POST /oauth/token", users,
 		func(ctx context.Context, u *tokenUser) (time.Duration, error) {
 			authCode, verifier, err := frontChannel(ctx, u.b, t, nil, "")
 			if err != nil {
@@ -309,11 +310,11 @@ func loadTokens(ctx context.Context, c *http.Client, o options, accounts []*load
 		}
 		return time.Since(start), err
 	}
-	runTokenPhase(ctx, o, "refresh (POST /oauth/token, grant_type=refresh_token)", "POST /oauth/token", users, refresh).print(w, o)
+	measured(ctx, c, o, w, "refresh (POST /oauth/token, grant_type=refresh_token)", "POST /oauth/token", users, refresh).print(w, o)
 	if err := refreshAll(ctx, users, refresh); err != nil {
 		return err
 	}
-	runTokenPhase(ctx, o, "userinfo (GET /userinfo with the access token)", "GET /userinfo", users,
+	measured(ctx, c, o, w, "userinfo (GET /userinfo with the access token)", "GET /userinfo", users,
 		func(ctx context.Context, u *tokenUser) (time.Duration, error) {
 			start := time.Now()
 			err := userinfo(ctx, c, o.target, u.tokens.access)
@@ -322,13 +323,27 @@ func loadTokens(ctx context.Context, c *http.Client, o options, accounts []*load
 	if err := refreshAll(ctx, users, refresh); err != nil {
 		return err
 	}
-	runTokenPhase(ctx, o, "introspection (POST /oauth/introspect, the client's secret)", "POST /oauth/introspect", users,
+	measured(ctx, c, o, w, "introspection (POST /oauth/introspect, the client's secret)", "POST /oauth/introspect", users,
 		func(ctx context.Context, u *tokenUser) (time.Duration, error) {
 			start := time.Now()
 			err := introspect(ctx, c, o.target, t, u.tokens.access)
 			return time.Since(start), err
 		}).print(w, o)
 	return nil
+}
+
+// measured runs a phase of runTokenPhase, preceded with --baseline by
+// GET /healthz for as long (printed).
+func measured(ctx context.Context, c *http.Client, o options, w io.Writer, name, request string, users []*tokenUser, one func(context.Context, *tokenUser) (time.Duration, error)) tokenPhase {
+	var base *tokenPhase
+	if o.baseline {
+		b := healthzPhase(ctx, c, o)
+		b.print(w, o)
+		base = &b
+	}
+	ph := runTokenPhase(ctx, o, name, request, users, one)
+	ph.baseline = base
+	return ph
 }
 
 // refreshAll gives every virtual user fresh tokens between two phases (not
@@ -399,6 +414,9 @@ func (ph tokenPhase) print(w io.Writer, o options) {
 		fmt.Fprintf(w, "  portal (pid %d): %.2f s of CPU (%.0f %% of one core), %.0f per CPU-second, %.3f ms of CPU each; peak RSS %.1f MiB\n",
 			o.pid, ph.serverCPU.Seconds(), 100*ph.serverCPU.Seconds()/secs, float64(ph.ok)/ph.serverCPU.Seconds(),
 			1000*ph.serverCPU.Seconds()/float64(max(ph.ok, 1)), float64(ph.peakKB)/1024)
+		if r := relative(cpuEach(ph.serverCPU, ph.ok), ph.baseline); r != "" {
+			fmt.Fprintf(w, "  relative cost%s\n", r)
+		}
 	}
 	d := ph.latency
 	fmt.Fprintf(w, "  %-22s p50 %8v  p90 %8v  p99 %8v  max %8v\n", ph.request,
