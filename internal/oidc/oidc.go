@@ -31,11 +31,13 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"hash"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -123,6 +125,7 @@ type Provider struct {
 	httpClient *http.Client
 	keys       *keyCache
 	subjectKey []byte
+	subjects   sync.Pool // of HMAC-SHA-256 keyed with subjectKey (Subject)
 	op         *op.Provider
 	handler    http.Handler
 	// userinfoHandler is serveUserinfo behind the CORS rules op gives its
@@ -167,6 +170,7 @@ func New(ctx context.Context, o Options) (*Provider, error) {
 	if err := EnsureKeys(ctx, o.Store, o.Keys, now); err != nil {
 		return nil, err
 	}
+	p.subjects.New = func() any { return hmac.New(sha256.New, p.subjectKey) }
 	if p.subjectKey, err = p.loadSubjectKey(ctx); err != nil {
 		return nil, err
 	}
@@ -227,10 +231,16 @@ func (p *Provider) loadSubjectKey(ctx context.Context) ([]byte, error) {
 // Subject returns the account's "sub": an HMAC of its id under the
 // subject key — stable (renaming changes nothing), opaque (neither the id
 // nor the e-mail can be read from it), the same for every client.
+// Userinfo and introspection compute one per request; the pooled HMACs
+// spare keying a new one each time.
 func (p *Provider) Subject(accountID int64) string {
-	m := hmac.New(sha256.New, p.subjectKey)
-	m.Write([]byte("sesame/sub/" + strconv.FormatInt(accountID, 10)))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+	m := p.subjects.Get().(hash.Hash)
+	defer p.subjects.Put(m)
+	m.Reset()
+	var msg [40]byte
+	m.Write(strconv.AppendInt(append(msg[:0], "sesame/sub/"...), accountID, 10))
+	var sum [sha256.Size]byte
+	return base64.RawURLEncoding.EncodeToString(m.Sum(sum[:0]))
 }
 
 // SID returns the "sid" claim of the Sesame session whose hash is

@@ -45,7 +45,7 @@ func (p *Provider) serveUserinfo(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, http.StatusUnauthorized, oidc.ErrInvalidRequest().WithDescription("an access token is required"))
 		return
 	}
-	access, claims, err := p.st.ActiveOIDCAccessClaims(r.Context(), hashToken(token), p.now())
+	access, c, err := p.st.ActiveOIDCAccessClaims(r.Context(), hashToken(token), p.now())
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		bearerError(w, http.StatusUnauthorized, "invalid_token", "the access token is unknown, expired or revoked")
@@ -54,9 +54,7 @@ func (p *Provider) serveUserinfo(w http.ResponseWriter, r *http.Request) {
 		p.unavailable(w, r, "userinfo", err)
 		return
 	}
-	ui := new(oidc.UserInfo)
-	p.userinfo(ui, claims, access.Scopes)
-	writeJSON(w, http.StatusOK, ui)
+	writeJSON(w, http.StatusOK, p.claims(c, access.Scopes))
 }
 
 // bearerToken reads the access token of RFC 6750 §2.1 (the Authorization

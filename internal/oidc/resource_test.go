@@ -2,18 +2,24 @@ package oidc
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/zitadel/oidc/v3/pkg/client/rs"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 
@@ -447,4 +453,79 @@ func TestRevocationBurstPostgres(t *testing.T) {
 	k, _ := seal.NewKey()
 	ring, _ := seal.NewKeyring(k)
 	revocationBurst(t, stores[0], stores[1], ring)
+}
+
+// TestUserinfoSaysWhatTheIDTokenSays: with every scope, for an office's
+// account, userinfo's claims are exactly the ID token's, protocol claims
+// aside — the two are written by different code paths (a plain struct for
+// userinfo, op's UserInfo for the token) from one claims value.
+func TestUserinfoSaysWhatTheIDTokenSays(t *testing.T) {
+	e := newTestEnv(t, nil, nil, testClients(""))
+	e.login(t)
+	r := e.rp(t, "rs", "RS256")
+	tok, err := e.exchange(r, e.code(t, r))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := tok.Extra("id_token").(string)
+	idt, err := r.verifier.Verify(context.Background(), raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fromToken map[string]any
+	if err := idt.Claims(&fromToken); err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodGet, e.issuer+pathUserinfo, nil)
+	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var fromUserinfo map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&fromUserinfo); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "c_hash", "sid", "amr", "acr", "azp", "jti", "client_id"} {
+		delete(fromToken, k)
+	}
+	want := map[string]any{"sub": e.p.Subject(e.acct.ID), "email": e.acct.Identifier, "email_verified": true, "name": e.acct.Name,
+		"locale": string(e.acct.Lang), "account_type": string(e.acct.Type), "office": e.office.Name, "office_id": fmt.Sprint(e.office.ID)}
+	if diff := cmp.Diff(want, fromUserinfo); diff != "" {
+		t.Errorf("userinfo (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(want, fromToken); diff != "" {
+		t.Errorf("ID token's claims (-want +got):\n%s", diff)
+	}
+}
+
+// TestSubject: sub is HMAC-SHA-256("sesame/sub/" + the account id) under
+// the subject key, base64url — what every token issued so far carries —
+// the same from pooled HMACs under many goroutines, different per account.
+func TestSubject(t *testing.T) {
+	e := newTestEnv(t, nil, nil, testClients(""))
+	want := func(id int64) string {
+		m := hmac.New(sha256.New, e.p.subjectKey)
+		m.Write([]byte("sesame/sub/" + strconv.FormatInt(id, 10)))
+		return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+	}
+	ids := []int64{1, 2, 42, 1 << 40, math.MaxInt64}
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Go(func() {
+			for range 50 {
+				for _, id := range ids {
+					if got := e.p.Subject(id); got != want(id) {
+						t.Errorf("Subject(%d) = %s, want %s", id, got, want(id))
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if e.p.Subject(1) == e.p.Subject(2) {
+		t.Error("two accounts, one sub")
+	}
 }

@@ -426,29 +426,58 @@ func (s *storage) SetUserinfoFromRequest(ctx context.Context, ui *oidc.UserInfo,
 	if err != nil {
 		return err
 	}
-	s.p.userinfo(ui, c, scopes)
+	s.p.claims(c, scopes).setUserInfo(ui)
 	ui.AppendClaims("sid", sid)
 	return nil
 }
 
-// userinfo sets the claims of scopes from the account's c.
-func (p *Provider) userinfo(ui *oidc.UserInfo, c store.OIDCClaims, scopes []string) {
-	ui.Subject = p.Subject(c.AccountID)
+// claims are what an account's claims say under scopes: userinfo answers
+// them as they are (a plain struct: op's UserInfo encodes through custom
+// marshalers and a claims merge), and an ID token carries them through
+// setUserInfo, so the two cannot differ.
+type claims struct {
+	Sub           string `json:"sub"`
+	Email         string `json:"email,omitempty"`
+	EmailVerified bool   `json:"email_verified,omitempty"`
+	Name          string `json:"name,omitempty"`
+	Locale        string `json:"locale,omitempty"`
+	AccountType   string `json:"account_type,omitempty"`
+	Office        string `json:"office,omitempty"`
+	OfficeID      string `json:"office_id,omitempty"`
+}
+
+// claims gives the claims of scopes from the account's c.
+func (p *Provider) claims(c store.OIDCClaims, scopes []string) claims {
+	cl := claims{Sub: p.Subject(c.AccountID)}
 	if slices.Contains(scopes, oidc.ScopeEmail) {
-		ui.Email = c.Identifier
+		cl.Email = c.Identifier
 		// The identifier is the address the insurer or an office
 		// administrator registered and where reset links are sent.
-		ui.EmailVerified = true
+		cl.EmailVerified = true
 	}
 	if slices.Contains(scopes, oidc.ScopeProfile) {
-		ui.Name = c.Name
-		ui.Locale = oidc.NewLocale(language.Make(string(c.Lang)))
+		cl.Name = c.Name
+		cl.Locale = c.Lang.Tag().String()
 	}
 	if slices.Contains(scopes, "sesame") {
-		ui.AppendClaims("account_type", string(c.Type))
+		cl.AccountType = string(c.Type)
 		if c.OfficeID != 0 {
-			ui.AppendClaims("office", c.OfficeName)
-			ui.AppendClaims("office_id", strconv.FormatInt(c.OfficeID, 10))
+			cl.Office = c.OfficeName
+			cl.OfficeID = strconv.FormatInt(c.OfficeID, 10)
+		}
+	}
+	return cl
+}
+
+// setUserInfo puts cl in op's UserInfo, for an ID token.
+func (cl claims) setUserInfo(ui *oidc.UserInfo) {
+	ui.Subject, ui.Email, ui.EmailVerified, ui.Name = cl.Sub, cl.Email, oidc.Bool(cl.EmailVerified), cl.Name
+	if cl.Locale != "" {
+		ui.Locale = oidc.NewLocale(language.Make(cl.Locale))
+	}
+	for k, v := range map[string]string{"account_type": cl.AccountType, "office": cl.Office, "office_id": cl.OfficeID} {
+		if v != "" {
+			ui.AppendClaims(k, v)
 		}
 	}
 }
