@@ -28,6 +28,21 @@ import (
 	"sesame/internal/store/sqldb"
 )
 
+// doJSON sends req and decodes its answer, which must be JSON.
+func doJSON(t *testing.T, req *http.Request) (int, http.Header, map[string]any) {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var m map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&m); err != nil {
+		t.Fatalf("%s: body is not JSON: %v", resp.Status, err)
+	}
+	return resp.StatusCode, resp.Header, m
+}
+
 // TestIntrospection is RFC 7662 as a resource server meets it: both client
 // authentication methods the discovery document offers, RFC 6749 §5.2
 // errors, and {"active":false} for every token the client may not see.
@@ -61,16 +76,7 @@ func TestIntrospection(t *testing.T) {
 		if rq.header != "" {
 			req.Header.Set("Authorization", rq.header)
 		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var m map[string]any
-		if err := json.NewDecoder(resp.Body).Decode(&m); err != nil {
-			t.Fatalf("%s: body is not JSON: %v", resp.Status, err)
-		}
-		return resp.StatusCode, resp.Header, m
+		return doJSON(t, req)
 	}
 	active := func(m map[string]any) bool {
 		exp, _ := m["exp"].(float64)
@@ -206,16 +212,7 @@ func TestUserinfoErrors(t *testing.T) {
 		if rq.origin != "" {
 			req.Header.Set("Origin", rq.origin)
 		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var m map[string]any
-		if err := json.NewDecoder(resp.Body).Decode(&m); err != nil {
-			t.Fatalf("%s: body is not JSON: %v", resp.Status, err)
-		}
-		return resp.StatusCode, resp.Header, m
+		return doJSON(t, req)
 	}
 	bearer := "Bearer " + tok.AccessToken
 	const noError = "-" // a challenge without an error code
@@ -330,15 +327,9 @@ func TestResourceEndpointsStoreDown(t *testing.T) {
 			return req
 		}(),
 	} {
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var m map[string]any
-		json.NewDecoder(resp.Body).Decode(&m)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" || m["error"] != "server_error" {
-			t.Errorf("%s with the store down: %s %v %v", req.URL.Path, resp.Status, resp.Header, m)
+		code, h, m := doJSON(t, req)
+		if code != http.StatusServiceUnavailable || h.Get("Retry-After") == "" || m["error"] != "server_error" {
+			t.Errorf("%s with the store down: %d %v %v", req.URL.Path, code, h, m)
 		}
 	}
 }
@@ -478,15 +469,7 @@ func TestUserinfoSaysWhatTheIDTokenSays(t *testing.T) {
 	}
 	req, _ := http.NewRequest(http.MethodGet, e.issuer+pathUserinfo, nil)
 	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var fromUserinfo map[string]any
-	if err := json.NewDecoder(resp.Body).Decode(&fromUserinfo); err != nil {
-		t.Fatal(err)
-	}
+	_, _, fromUserinfo := doJSON(t, req)
 	for _, k := range []string{"iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "c_hash", "sid", "amr", "acr", "azp", "jti", "client_id"} {
 		delete(fromToken, k)
 	}
