@@ -22,7 +22,7 @@ import (
 // HTTP Basic only, though the discovery document offers client_secret_post
 // too, answering a failure with a text body instead of RFC 6749 §5.2's
 // JSON. Each is one query (the token, its grant, its session and, for
-// userinfo, the account's claims) and op's types for the answers.
+// userinfo, the account's claims) and a plain struct for the answer.
 //
 // A token is read from the Authorization header or a POST body, never from
 // the address: a token in a URL ends up in logs and browser histories.
@@ -61,8 +61,10 @@ func (p *Provider) serveUserinfo(w http.ResponseWriter, r *http.Request) {
 // header) or §2.2 (a form-encoded POST body): "" when there is none,
 // problem when the request is malformed.
 func bearerToken(r *http.Request) (token, problem string) {
-	if _, ok := r.URL.Query()["access_token"]; ok && r.URL.RawQuery != "" {
-		return "", "the access token goes in the Authorization header or a POST body, not the address"
+	if r.URL.RawQuery != "" {
+		if _, ok := r.URL.Query()["access_token"]; ok {
+			return "", "the access token goes in the Authorization header or a POST body, not the address"
+		}
 	}
 	if h := r.Header.Get("Authorization"); h != "" {
 		scheme, tok, _ := strings.Cut(h, " ")
@@ -104,6 +106,12 @@ func (p *Provider) serveIntrospect(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
 		writeOAuthError(w, http.StatusBadRequest, oidc.ErrInvalidRequest().WithDescription("cannot parse the form"))
 		return
+	}
+	for _, k := range []string{"token", "client_id", "client_secret"} {
+		if len(r.PostForm[k]) > 1 { // RFC 6749 §3.2: never twice
+			writeOAuthError(w, http.StatusBadRequest, oidc.ErrInvalidRequest().WithDescription("%s is given twice", k))
+			return
+		}
 	}
 	clientID, basic, ok := p.authenticateClient(r)
 	if !ok {

@@ -113,6 +113,8 @@ func TestIntrospection(t *testing.T) {
 		{"malformed basic encoding", request{basic: [2]string{"rs", "%zz"}, form: tokenForm}, 401, "invalid_client", nil},
 		{"not basic", request{header: "Bearer " + tok.AccessToken, form: tokenForm}, 401, "invalid_client", nil},
 		{"no token", request{basic: [2]string{"rs", secret}, form: url.Values{}}, 400, "invalid_request", nil},
+		{"two tokens", request{basic: [2]string{"rs", secret}, form: url.Values{"token": {"x", tok.AccessToken}}}, 400, "invalid_request", nil},
+		{"two secrets", request{form: url.Values{"token": {tok.AccessToken}, "client_id": {"rs"}, "client_secret": {"x", secret}}}, 400, "invalid_request", nil},
 		{"token in the query only", request{basic: [2]string{"rs", secret}, form: url.Values{}, query: "?token=" + url.QueryEscape(tok.AccessToken)}, 400, "invalid_request", nil},
 		{"client secret in the query only", request{form: tokenForm, query: "?client_id=rs&client_secret=" + url.QueryEscape(secret)}, 401, "invalid_client", nil},
 		{"GET", request{method: http.MethodGet, basic: [2]string{"rs", secret}, query: "?token=" + url.QueryEscape(tok.AccessToken)}, 405, "invalid_request", nil},
