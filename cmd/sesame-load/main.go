@@ -146,21 +146,26 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return ctx.Err()
 	}
 	var base *tokenPhase
-	if o.baseline {
-		b := healthzPhase(ctx, client, o)
-		b.print(stdout, o)
-		base = &b
-	}
 	var before procSample
-	if o.pid != 0 {
+	var procErr error
+	measure := func() {
+		if o.baseline {
+			b := healthzPhase(ctx, client, o)
+			b.print(stdout, o)
+			base = &b
+		}
+		if o.pid == 0 {
+			return
+		}
 		if err := resetPeak(o.pid); err != nil {
 			fmt.Fprintf(stderr, "sesame-load: the peak memory reported includes the set-up: %v\n", err)
 		}
-		if before, err = readProc(o.pid); err != nil {
-			return fmt.Errorf("--pid %d: %w", o.pid, err)
-		}
+		before, procErr = readProc(o.pid)
 	}
-	r := load(ctx, client, o, accounts)
+	r := load(ctx, client, o, accounts, measure)
+	if procErr != nil {
+		return fmt.Errorf("--pid %d: %w", o.pid, procErr)
+	}
 	if o.pid != 0 {
 		after, err := readProc(o.pid)
 		if err != nil {

@@ -6,9 +6,11 @@ import (
 	"encoding/base64"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -29,13 +31,17 @@ import (
 // newPortal serves the real portal on loopback, built by authtest like
 // internal/web's flow tests, but over plain http like 'sesame demo' and on
 // the wall clock: the load generator computes its codes from the real time.
-func newPortal(t *testing.T) (*httptest.Server, store.Store) {
+func newPortal(t *testing.T, wrap ...func(http.Handler) http.Handler) (*httptest.Server, store.Store) {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 	env := authtest.New(t, nil, authtest.WithLog(log))
+	var h http.Handler
 	h, err := web.New(web.Options{Auth: env.Auth, Sessions: auth.DefaultSessionPolicy(), DefaultLang: i18n.FR, AppName: "Finagora", Log: log})
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, w := range wrap {
+		h = w(h)
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
@@ -65,7 +71,7 @@ func TestLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := load(ctx, c, o, accounts)
+	r := load(ctx, c, o, accounts, nil)
 
 	if diff := cmp.Diff(map[string]int{outcomeOK: 30}, r.outcomes); diff != "" {
 		t.Errorf("outcomes (-want +got):\n%s", diff)
@@ -161,7 +167,15 @@ func TestPoolTake(t *testing.T) {
 // TestPages logs each virtual user in once and then has it view the home
 // page with its session until the count bound.
 func TestPages(t *testing.T) {
-	srv, st := newPortal(t)
+	var logins atomic.Int64
+	srv, st := newPortal(t, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodPost && r.URL.Path == "/login" {
+				logins.Add(1)
+			}
+			h.ServeHTTP(w, r)
+		})
+	})
 	target, err := loopbackURL(srv.URL)
 	if err != nil {
 		t.Fatal(err)
@@ -176,9 +190,15 @@ func TestPages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := load(t.Context(), c, o, accounts)
+	loginsBefore := int64(-1)
+	r := load(t.Context(), c, o, accounts, func() { loginsBefore = logins.Load() })
 	if diff := cmp.Diff(map[string]int{outcomePage: 40}, r.outcomes); diff != "" {
 		t.Errorf("outcomes (-want +got):\n%s", diff)
+	}
+	// Every virtual user logged in before the measured part, none during
+	// it: the portal's CPU counted for the pages holds no login.
+	if loginsBefore != int64(o.concurrency) || logins.Load() != loginsBefore {
+		t.Errorf("%d logins before measuring, %d in all; want %d and no more", loginsBefore, logins.Load(), o.concurrency)
 	}
 	r.serverCPU, r.serverPeakKB = time.Second, 50<<10
 	r.baseline = &tokenPhase{ok: 400, serverCPU: 2 * time.Second / 10} // 500 µs each: a page view (25 ms) costs 50 of them
