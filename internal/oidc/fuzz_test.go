@@ -90,11 +90,7 @@ func FuzzToken(f *testing.F) {
 func FuzzResource(f *testing.F) {
 	e := newTestEnv(f, nil, nil, testClients(""))
 	e.login(f)
-	r := e.rp(f, "rs", "RS256")
-	tok, err := e.exchange(r, e.code(f, r))
-	if err != nil {
-		f.Fatal(err)
-	}
+	_, tok := e.tokens(f, "rs", "RS256")
 	basic := "Basic " + base64.StdEncoding.EncodeToString([]byte("rs:"+secret))
 	for _, s := range [][3]string{
 		{"Bearer " + tok.AccessToken, "", ""},

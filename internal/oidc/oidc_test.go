@@ -224,6 +224,18 @@ func (e *testEnv) exchange(r *rp, f flow) (*oauth2.Token, error) {
 	return r.cfg.Exchange(context.Background(), f.code, oauth2.VerifierOption(f.verifier))
 }
 
+// tokens runs a whole code flow of clientID for the logged-in account and
+// returns its relying party and tokens.
+func (e *testEnv) tokens(t testing.TB, clientID, alg string) (*rp, *oauth2.Token) {
+	t.Helper()
+	r := e.rp(t, clientID, alg)
+	tok, err := e.exchange(r, e.code(t, r))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, tok
+}
+
 func TestHappyPath(t *testing.T) {
 	for _, tc := range []struct{ client, alg string }{{"rs", "RS256"}, {"es", "ES256"}} {
 		t.Run(tc.client, func(t *testing.T) {

@@ -49,11 +49,7 @@ func doJSON(t *testing.T, req *http.Request) (int, http.Header, map[string]any) 
 func TestIntrospection(t *testing.T) {
 	e := newTestEnv(t, nil, nil, testClients(""))
 	e.login(t)
-	r := e.rp(t, "rs", "RS256")
-	tok, err := e.exchange(r, e.code(t, r))
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, tok := e.tokens(t, "rs", "RS256")
 	sub := e.p.Subject(e.acct.ID)
 
 	type request struct {
@@ -186,11 +182,7 @@ func TestIntrospection(t *testing.T) {
 func TestUserinfoErrors(t *testing.T) {
 	e := newTestEnv(t, nil, nil, testClients(""))
 	e.login(t)
-	r := e.rp(t, "rs", "RS256")
-	tok, err := e.exchange(r, e.code(t, r))
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, tok := e.tokens(t, "rs", "RS256")
 	sub := e.p.Subject(e.acct.ID)
 	type request struct {
 		method, auth, query, origin string
@@ -310,11 +302,7 @@ func TestUserinfoErrors(t *testing.T) {
 func TestResourceEndpointsStoreDown(t *testing.T) {
 	e := newTestEnv(t, nil, nil, testClients(""))
 	e.login(t)
-	r := e.rp(t, "rs", "RS256")
-	tok, err := e.exchange(r, e.code(t, r))
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, tok := e.tokens(t, "rs", "RS256")
 	e.st.Close()
 	for _, req := range []*http.Request{
 		func() *http.Request {
@@ -351,11 +339,7 @@ func revocationBurst(t *testing.T, stA, stB store.Store, ring *seal.Keyring) {
 	bSrv := httptest.NewServer(b.Handler())
 	defer bSrv.Close()
 	a.login(t)
-	r := a.rp(t, "rs", "RS256")
-	tok, err := a.exchange(r, a.code(t, r))
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, tok := a.tokens(t, "rs", "RS256")
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	// usable asks one instance once, by userinfo or introspection.
 	usable := func(base string, introspect bool) (bool, int) {
@@ -455,11 +439,7 @@ func TestRevocationBurstPostgres(t *testing.T) {
 func TestUserinfoSaysWhatTheIDTokenSays(t *testing.T) {
 	e := newTestEnv(t, nil, nil, testClients(""))
 	e.login(t)
-	r := e.rp(t, "rs", "RS256")
-	tok, err := e.exchange(r, e.code(t, r))
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, tok := e.tokens(t, "rs", "RS256")
 	raw, _ := tok.Extra("id_token").(string)
 	idt, err := r.verifier.Verify(context.Background(), raw)
 	if err != nil {
