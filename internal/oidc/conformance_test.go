@@ -76,7 +76,7 @@ var conformanceModules = []conformanceModule{
 	{"oidcc-ensure-registered-redirect-uri", true, "an unregistered redirect_uri gets an error page, no redirect anywhere"},
 	{"oidcc-ensure-post-request-succeeds", true, "the authorization request as a POST"},
 	{"oidcc-server-client-secret-post", true, "the code flow with client_secret_post"},
-	{"oidcc-request-uri-unsigned-supported-correctly-or-rejected-as-unsupported", false, "the suite runs it with dynamic registration only; request_uri is not supported (discovery says request_uri_parameter_supported: false). Unsure: op ignores a request_uri parameter instead of answering request_uri_not_supported (checked: ignored, nothing from it is used)"},
+	{"oidcc-request-uri-unsigned-supported-correctly-or-rejected-as-unsupported", false, "the suite runs it with dynamic registration only; request_uri is not supported (discovery says request_uri_parameter_supported: false) and a request naming one gets request_uri_not_supported, with state and iss, at the client's registered redirect URI"},
 	{"oidcc-unsigned-request-object-supported-correctly-or-rejected-as-unsupported", true, "request objects are not supported: the module accepts request_not_supported (with iss) at the client, which is what op answers"},
 	{"oidcc-claims-essential", true, "the claims parameter is not supported (claims_parameter_supported: false) and ignored: the flow succeeds; the module warns that name is missing from userinfo without the profile scope"},
 	{"oidcc-ensure-request-object-with-redirect-uri", true, "the outer redirect_uri is unregistered and the request object is not read: an error page, no redirect (one of the two outcomes the module accepts)"},
@@ -659,13 +659,14 @@ var conformanceChecks = map[string]func(t *testing.T, c *conf){
 		if m := c.discovery(t); m["request_uri_parameter_supported"] != false {
 			t.Errorf("request_uri_parameter_supported = %v, want false (its default is true)", m["request_uri_parameter_supported"])
 		}
-		// op ignores request_uri: the request is the plain parameters'.
+		// Refused at the client's registered redirect URI, never fetched
+		// nor ignored.
 		q, _, _ := confParams("rs", "openid")
 		q.Set("request_uri", "https://127.0.0.1:1/request.jwt")
-		id := c.start(t, q, false)
-		if r, err := c.e.p.Request(context.Background(), id); err != nil || r.ClientID != "rs" {
-			t.Errorf("Request = %+v, %v", r, err)
-		}
+		c.frontError(t, q, "request_uri_not_supported")
+		// Without a registered redirect URI: op's error page, no redirect.
+		q.Set("redirect_uri", rpRedirect+"/"+randomToken(8))
+		c.errorPage(t, q)
 	},
 	"oidcc-unsigned-request-object-supported-correctly-or-rejected-as-unsupported": func(t *testing.T, c *conf) {
 		q, _, _ := confParams("rs", "openid")

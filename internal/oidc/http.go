@@ -70,9 +70,31 @@ func (p *Provider) wrap(next http.Handler) http.Handler {
 			// Authorization responses go in the query, where iss is added.
 			r.Form.Del("response_mode")
 			w = &issWriter{ResponseWriter: w, issuer: p.issuer}
+			if r.URL.Path == pathAuthorize && r.Form.Has("request_uri") && p.refuseRequestURI(w, r) {
+				return
+			}
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// refuseRequestURI answers an authorization request that names its
+// request object by reference with request_uri_not_supported (OpenID
+// Connect Core §6.3): op would ignore the parameter and go on with the
+// plain ones, so an application that put its real request behind the
+// reference would have it silently replaced. Like every error response it
+// goes only to a redirect URI registered for the client; a request
+// without one is left to op, which refuses it on its own page.
+func (p *Provider) refuseRequestURI(w http.ResponseWriter, r *http.Request) bool {
+	c := p.clients[r.Form.Get("client_id")]
+	redirect := r.Form.Get("redirect_uri")
+	if c == nil || op.ValidateAuthReqRedirectURI(c, redirect, oidc.ResponseTypeCode) != nil {
+		return false
+	}
+	req := &oidc.AuthRequest{RedirectURI: redirect, ResponseType: oidc.ResponseTypeCode, State: r.Form.Get("state")}
+	op.AuthRequestError(w, r, req, &oidc.Error{ErrorType: "request_uri_not_supported",
+		Description: "request_uri is not supported: send the request's parameters themselves"}, p.op)
+	return true
 }
 
 // issWriter adds iss (RFC 9207) to every redirect that is an authorization
