@@ -664,6 +664,10 @@ var conformanceChecks = map[string]func(t *testing.T, c *conf){
 		q, _, _ := confParams("rs", "openid")
 		q.Set("request_uri", "https://127.0.0.1:1/request.jwt")
 		c.frontError(t, q, "request_uri_not_supported")
+		// Empty, it is as if omitted (RFC 6749 §3.1): the request goes on.
+		q.Set("request_uri", "")
+		c.start(t, q, false)
+		q.Set("request_uri", "https://127.0.0.1:1/request.jwt")
 		// Without a registered redirect URI: op's error page, no redirect.
 		q.Set("redirect_uri", rpRedirect+"/"+randomToken(8))
 		c.errorPage(t, q)

@@ -70,7 +70,7 @@ func (p *Provider) wrap(next http.Handler) http.Handler {
 			// Authorization responses go in the query, where iss is added.
 			r.Form.Del("response_mode")
 			w = &issWriter{ResponseWriter: w, issuer: p.issuer}
-			if r.URL.Path == pathAuthorize && r.Form.Has("request_uri") && p.refuseRequestURI(w, r) {
+			if r.URL.Path == pathAuthorize && r.Form.Get("request_uri") != "" && p.refuseRequestURI(w, r) {
 				return
 			}
 		}
