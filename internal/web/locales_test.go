@@ -21,7 +21,7 @@ var sameInEnglish = map[i18n.Lang]map[string]bool{
 	i18n.NL: {
 		"enrol.login": true, "field.totp_placeholder": true, "field.totp_short": true, "home.title": true,
 		"nav.home": true, "nav.menu": true, "type.client": true, "type.group": true, "type.tiers": true,
-		"audit.action.login": true, "admin.account.title": true, "admin.audit.col.actor": true,
+		"audit.action.login": true, "admin.account.title": true,
 		"admin.audit.col.detail": true, "admin.audit.col.subject": true, "admin.role.support": true,
 	},
 }
