@@ -296,3 +296,30 @@ func TestLoginLanguageSwitchKeepsApp(t *testing.T) {
 	savePNG(t, "login-switched.png", b, 800, 500)
 	shareShot(t, "sso-login-switched-nl.png", b)
 }
+
+// An application's link that the provider refuses without sending the
+// browser back — here one naming an unregistered redirect URI — shows the
+// portal's error page in the person's language, not the provider library's
+// line of English.
+func TestRefusedApplicationRequest(t *testing.T) {
+	s := startSSO(t)
+	c := newChrome(t) // asks for French
+	msg := catalog(t, "../internal/web/locales")
+	if st := c.open(s.portal.url + "/?lang=nl"); st != http.StatusOK { // the language chosen, as on any page
+		t.Fatalf("home in Dutch: %d", st)
+	}
+	q := url.Values{"client_id": {"finagora"}, "redirect_uri": {"https://attacker.example/callback"},
+		"response_type": {"code"}, "scope": {"openid"}, "state": {"s1"}}
+	if st := c.open(s.portal.url + "/authorize?" + q.Encode()); st != http.StatusBadRequest {
+		t.Fatalf("the refused request: %d, want 400", st)
+	}
+	if got, want := c.text("main p.error"), msg.T(i18n.NL, "error.app_login", nil); got != want {
+		t.Errorf("the page says %q, want %q", got, want)
+	}
+	if got := c.attr("html", "lang"); got != "nl" {
+		t.Errorf("the page is in %q", got)
+	}
+	b := c.screenshot()
+	savePNG(t, "refused-request.png", b, 800, 400)
+	shareShot(t, "sso-refused-request-nl.png", b)
+}

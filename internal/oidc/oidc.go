@@ -277,6 +277,20 @@ func (p *Provider) Routes() []string {
 	return []string{pathDiscovery, pathKeys, pathAuthorize, pathCallback, pathToken, pathUserinfo, pathIntrospect, pathRevoke, pathEndSession}
 }
 
+// A BrowserRoute is one of Routes that a person's browser is sent to
+// (the others are called by applications), so what it answers a person
+// reads. Logout: it ends sessions (end_session) rather than logging in
+// (the authorization endpoint and its callback).
+type BrowserRoute struct {
+	Path   string
+	Logout bool
+}
+
+// BrowserRoutes lists the routes a person's browser is sent to.
+func (p *Provider) BrowserRoutes() []BrowserRoute {
+	return []BrowserRoute{{Path: pathAuthorize}, {Path: pathCallback}, {Path: pathEndSession, Logout: true}}
+}
+
 // Request returns the pending authorization request id.
 func (p *Provider) Request(ctx context.Context, id string) (Request, error) {
 	r, c, err := p.pending(ctx, id)

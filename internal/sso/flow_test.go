@@ -2,6 +2,7 @@ package sso_test
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -28,6 +29,8 @@ type language struct {
 	enrolLink    string // enrol.done_link
 	resetSuccess string // reset.success
 	credentials  string // error.credentials, the one generic message
+	badLogin     string // error.app_login: an application's request refused without a redirect
+	badLogout    string // error.app_logout
 	// Finagora.
 	tiers, office, logout, login string
 }
@@ -39,6 +42,8 @@ var languages = []language{
 		enrolLink:    "Se connecter à Finagora",
 		resetSuccess: "Votre code TOTP a été réinitialisé.",
 		credentials:  "Identifiant, mot de passe ou code incorrect",
+		badLogin:     "La demande de connexion de l'application n'est pas valide ou a expiré.",
+		badLogout:    "Vous êtes peut-être encore connecté ici",
 		tiers:        "Courtier (Tiers)", office: "Bureau", logout: "Se déconnecter", login: "Se connecter"},
 	{lang: i18n.NL, accept: "nl-BE,nl;q=0.9",
 		loginApp: "Inloggen bij Finagora", loginApp2: "Inloggen bij " + finagora2App,
@@ -46,6 +51,8 @@ var languages = []language{
 		enrolLink:    "Inloggen op Finagora",
 		resetSuccess: "Uw TOTP code is gereset.",
 		credentials:  "Login, wachtwoord of code onjuist",
+		badLogin:     "De loginaanvraag van de applicatie is ongeldig of verlopen.",
+		badLogout:    "Misschien ben je hier nog ingelogd",
 		tiers:        "Makelaar (Tiers)", office: "Kantoor", logout: "Uitloggen", login: "Inloggen"},
 	{lang: i18n.EN, accept: "en-GB,en;q=0.9",
 		loginApp: "Log in to Finagora", loginApp2: "Log in to " + finagora2App,
@@ -53,6 +60,8 @@ var languages = []language{
 		enrolLink:    "Log in to Finagora",
 		resetSuccess: "Your TOTP code has been reset.",
 		credentials:  "Identifier, password or code incorrect",
+		badLogin:     "The application's login request is not valid or has expired.",
+		badLogout:    "You may still be logged in here",
 		tiers:        "Broker (Tiers)", office: "Office", logout: "Log out", login: "Log in"},
 }
 
@@ -367,4 +376,82 @@ func errorMessage(b *browser) string {
 	}
 	rest := b.body[i+len(`id="form-error">`):]
 	return rest[:strings.Index(rest, "<")]
+}
+
+// A request an application sends a person's browser with, that the
+// provider refuses without sending the browser back (the client or the
+// redirect URI is unknown, the request is malformed or gone, the log-out
+// is not the application's): the portal's error page in the person's
+// language, with the pages' security headers — not the provider library's
+// line of English. What goes back to the application, and what
+// applications call themselves, is left as the protocol says.
+func TestFlowRefusedRequests(t *testing.T) {
+	f := newFixture(t)
+	app := f.apps[finagoraID]
+	authorize := func(q url.Values) string { return f.portal + "/authorize?" + q.Encode() }
+	good := url.Values{"client_id": {finagoraID}, "redirect_uri": {app + "/callback"}, "response_type": {"code"},
+		"scope": {"openid"}, "state": {"s1"}, "code_challenge": {strings.Repeat("a", 43)}, "code_challenge_method": {"S256"}}
+	with := func(k, v string) url.Values {
+		q := url.Values{}
+		for key, vs := range good {
+			q[key] = vs
+		}
+		q.Set(k, v)
+		return q
+	}
+	refused := []struct {
+		name   string
+		url    string
+		logout bool
+	}{
+		{"unregistered redirect URI", authorize(with("redirect_uri", "https://attacker.example/cb")), false},
+		{"unknown client", authorize(with("client_id", "nobody")), false},
+		{"no parameters", f.portal + "/authorize", false},
+		{"unknown pending request", f.portal + "/authorize/callback?id=" + strings.Repeat("x", 32), false},
+		{"foreign post-logout address", f.portal + "/end_session?" + url.Values{"client_id": {finagoraID},
+			"post_logout_redirect_uri": {"https://attacker.example/"}}.Encode(), true},
+		{"forged ID token hint", f.portal + "/end_session?id_token_hint=not.a.token", true},
+	}
+	for _, l := range languages {
+		for _, tc := range refused {
+			t.Run(string(l.lang)+"/"+tc.name, func(t *testing.T) {
+				b := f.browser(l.accept).on(t)
+				b.get(tc.url)
+				want := l.badLogin
+				if tc.logout {
+					want = l.badLogout
+				}
+				if b.status != http.StatusBadRequest || b.url.Host != strings.TrimPrefix(f.portal, "https://") {
+					t.Fatalf("%d at %s, want 400 at the portal", b.status, b.url)
+				}
+				b.expectText(tc.name, want, `<html lang="`+string(l.lang)+`"`)
+				if b.csp == "" || strings.Contains(b.body, "redirect_uri") || strings.Contains(b.body, `"error":`) ||
+					strings.Contains(b.body, "auth request") || strings.Contains(b.body, "unknown authorization") {
+					t.Errorf("not the portal's page (CSP %q):\n%s", b.csp, b.body)
+				}
+			})
+		}
+	}
+
+	// What goes back to the application still does, and the endpoints
+	// applications call still answer them in the protocol's JSON.
+	c := f.client()
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := c.Get(authorize(with("scope", "email")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusFound || !strings.HasPrefix(loc, app+"/callback?error=invalid_scope") {
+		t.Errorf("scope without openid: %d, Location %q; want invalid_scope at the application", resp.StatusCode, loc)
+	}
+	resp, err = c.PostForm(f.portal+"/oauth/token", url.Values{"grant_type": {"password"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), `"unsupported_grant_type"`) {
+		t.Errorf("token endpoint: %d %s; want 400 unsupported_grant_type in JSON", resp.StatusCode, body)
+	}
 }

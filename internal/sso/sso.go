@@ -8,6 +8,7 @@ package sso
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -17,13 +18,74 @@ import (
 
 // Handler serves the provider's endpoints beside the portal's pages,
 // on the portal's origin (the issuer).
-func Handler(portal http.Handler, p *oidc.Provider) http.Handler {
+//
+// On the endpoints a browser is sent to, a refusal that does not go back to
+// the application — an unknown client or redirect URI, a malformed or
+// expired request, an invalid log-out request — becomes the portal's error
+// page in the person's language. The provider's library writes a line of
+// English there (JSON at end_session), without the pages' security headers.
+func Handler(portal *web.Server, p *oidc.Provider) http.Handler {
 	mux := http.NewServeMux()
+	pages := map[string]bool{}
+	for _, b := range p.BrowserRoutes() {
+		key := "error.app_login"
+		if b.Logout {
+			key = "error.app_logout"
+		}
+		mux.Handle(b.Path, refusalsAsPages(portal, p.Handler(), key))
+		pages[b.Path] = true
+	}
 	for _, route := range p.Routes() {
-		mux.Handle(route, p.Handler())
+		if !pages[route] {
+			mux.Handle(route, p.Handler())
+		}
 	}
 	mux.Handle("/", portal)
 	return mux
+}
+
+// refusalsAsPages serves next, and when it answers an error that is not a
+// redirect, answers the portal's error page instead: key's message for a
+// refused request, the portal's own for a failure of its own (5xx).
+func refusalsAsPages(portal *web.Server, next http.Handler, key string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rw := &refusal{ResponseWriter: w}
+		next.ServeHTTP(rw, r)
+		if rw.status == 0 {
+			return
+		}
+		e := &web.Error{Status: rw.status, Key: key, Err: fmt.Errorf("the provider refused the request with %d", rw.status)}
+		switch {
+		case rw.status == http.StatusServiceUnavailable:
+			w.Header().Set("Retry-After", "5")
+			e.Key = "error.unavailable"
+		case rw.status >= 500:
+			e.Key = "error.internal"
+		}
+		portal.ServeError(w, r, e)
+	})
+}
+
+// refusal passes a response through unless it is an error without a
+// Location; then it keeps the status and drops the body.
+type refusal struct {
+	http.ResponseWriter
+	status int // the error answered instead of passed through; 0: none
+}
+
+func (w *refusal) WriteHeader(code int) {
+	if code >= 400 && w.Header().Get("Location") == "" {
+		w.status = code
+		return
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *refusal) Write(b []byte) (int, error) {
+	if w.status != 0 {
+		return len(b), nil
+	}
+	return w.ResponseWriter.Write(b)
 }
 
 // Authorizations is the provider as the portal's pages see it.

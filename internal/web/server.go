@@ -290,6 +290,13 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) 
 	}{v, v.T(e.Key)})
 }
 
+// ServeError answers r with the error page for e, translated and with
+// every page's security headers. It is for handlers beside the portal's
+// routes whose answers a person reads: the provider's (package sso).
+func (s *Server) ServeError(w http.ResponseWriter, r *http.Request, e *Error) {
+	securityHeaders(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.renderError(w, r, e) }), s.opts.TrustProxy).ServeHTTP(w, r)
+}
+
 // busy answers a request refused because the hashing queue is full: 503
 // with a Retry-After of a few seconds, spread so the refused do not all come
 // back in the same second.
