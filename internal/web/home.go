@@ -83,6 +83,11 @@ func (s *Server) homePage(w http.ResponseWriter, r *http.Request) homePage {
 }
 
 func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) error {
+	// The page is about who is logged in: when that cannot be read (the
+	// database is down), say so rather than show a logged-out home page.
+	if _, _, err := s.session(r); err != nil && !errors.Is(err, auth.ErrNoSession) {
+		return err
+	}
 	s.render(w, r, http.StatusOK, "home", s.homePage(w, r))
 	return nil
 }

@@ -58,8 +58,19 @@ func TestDatabaseOutage(t *testing.T) {
 	if st, _ := b.post("/login", login); st != http.StatusUnauthorized {
 		t.Fatalf("login before the outage: %d", st)
 	}
+	// Someone logged in: each of their pages reads the session.
+	const pw2 = "Nog een wachtwoord dat lang genoeg is"
+	in := base.CreateAccount(t, account.Account{Type: account.Client, Identifier: "logged-in@example.be", Lang: i18n.NL}, pw2)
+	b2 := e.browser("nl")
+	secret := b2.enrol(account.Client, in.Identifier, pw2)
+	if st, _ := b2.login(account.Client, in.Identifier, pw2, e.code(secret)); st != http.StatusOK || !b2.loggedIn() {
+		t.Fatalf("logging in before the outage: %d", st)
+	}
 
 	relay.stop()
+	if st, body := b2.get("/"); st != http.StatusServiceUnavailable || !strings.Contains(body, "Het portaal kan zijn databank op dit moment niet bereiken") {
+		t.Errorf("a logged-in page during the outage: %d\n%s", st, body)
+	}
 	for _, p := range []string{"/login", "/totp/init", "/totp/reset", "/password"} {
 		st, body := b.post(p, login)
 		if st != http.StatusServiceUnavailable || b.last.Header.Get("Retry-After") == "" ||
@@ -85,6 +96,10 @@ func TestDatabaseOutage(t *testing.T) {
 	}
 	if st, _ := b.get("/readyz"); st != http.StatusOK {
 		t.Errorf("/readyz after the outage: %d", st)
+	}
+	// Every pooled connection died with the relay; the page gets a live one.
+	if !b2.loggedIn() {
+		t.Errorf("the session does not survive the outage: %d\n%s", b2.last.StatusCode, b2.body)
 	}
 }
 
