@@ -12,8 +12,11 @@ package sqldb
 import (
 	"context"
 	"fmt"
+	"net/url"
+	"os"
 	"path/filepath"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -219,4 +222,85 @@ func countTiersIn(o int) int {
 		}
 	}
 	return n
+}
+
+// BenchmarkSessionAccount is the read every logged-in page makes: a
+// session with its account, office and recovery-code count, from 4
+// goroutines, on SQLite and (when SESAME_TEST_POSTGRES names a server) on
+// PostgreSQL in a schema of its own. cpu-µs/op is the process's CPU per
+// read from getrusage (on PostgreSQL the client's side only; over
+// loopback TCP that includes the kernel's delivery to the server).
+func BenchmarkSessionAccount(b *testing.B) {
+	ctx := context.Background()
+	open := map[string]func(b *testing.B) *DB{
+		"sqlite": func(b *testing.B) *DB {
+			s, err := OpenSQLite(ctx, filepath.Join(b.TempDir(), "bench.db"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			return s
+		},
+		"postgres": func(b *testing.B) *DB {
+			dsn := os.Getenv("SESAME_TEST_POSTGRES")
+			if dsn == "" {
+				b.Skip("SESAME_TEST_POSTGRES not set")
+			}
+			admin, err := OpenPostgres(ctx, dsn)
+			if err != nil {
+				b.Fatal(err)
+			}
+			schema := fmt.Sprintf("sesame_bench_%d_%d", os.Getpid(), pgSchema.Add(1))
+			if _, err := admin.db.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { admin.db.ExecContext(ctx, "DROP SCHEMA "+schema+" CASCADE"); admin.Close() })
+			u, err := url.Parse(dsn)
+			if err != nil {
+				b.Fatal(err)
+			}
+			q := u.Query()
+			q.Set("search_path", schema)
+			u.RawQuery = q.Encode()
+			s, err := OpenPostgres(ctx, u.String())
+			if err != nil {
+				b.Fatal(err)
+			}
+			return s
+		},
+	}
+	for _, name := range []string{"sqlite", "postgres"} {
+		b.Run(name, func(b *testing.B) {
+			s := open[name](b)
+			b.Cleanup(func() { s.Close() })
+			now := time.Now()
+			a := account.Account{Type: account.Client, Identifier: "bench@example.be", Name: "Bench", Lang: "fr", PasswordHash: benchHash, Created: now}
+			if err := s.CreateAccount(ctx, &a); err != nil {
+				b.Fatal(err)
+			}
+			id := make([]byte, 32)
+			if err := s.CreateSession(ctx, store.Session{IDHash: id, AccountID: a.ID, AMR: []string{"pwd", "otp"}, Created: now, LastSeen: now, LastOTP: now}); err != nil {
+				b.Fatal(err)
+			}
+			start := processCPU()
+			b.SetParallelism(2) // 4 goroutines on 2 cores
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if _, got, err := s.GetSessionAccount(ctx, id); err != nil || got.ID != a.ID {
+						b.Errorf("GetSessionAccount: %v, %v", got.ID, err)
+						return
+					}
+				}
+			})
+			b.StopTimer()
+			b.ReportMetric(float64((processCPU()-start).Microseconds())/float64(b.N), "cpu-µs/op")
+		})
+	}
+}
+
+// processCPU is the CPU time this process has used.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
