@@ -70,8 +70,17 @@ func (p *Provider) wrap(next http.Handler) http.Handler {
 			// Authorization responses go in the query, where iss is added.
 			r.Form.Del("response_mode")
 			w = &issWriter{ResponseWriter: w, issuer: p.issuer}
-			if r.URL.Path == pathAuthorize && r.Form.Get("request_uri") != "" && p.refuseRequestURI(w, r) {
-				return
+			if r.URL.Path == pathAuthorize {
+				// Without these there is nowhere to send an error: op refuses
+				// such a request too, but logs it as its own failure
+				// (server_error, at ERROR), which anyone can provoke.
+				if r.Form.Get("client_id") == "" || r.Form.Get("redirect_uri") == "" {
+					http.Error(w, "invalid request: client_id and redirect_uri are required", http.StatusBadRequest)
+					return
+				}
+				if r.Form.Get("request_uri") != "" && p.refuseRequestURI(w, r) {
+					return
+				}
 			}
 		}
 		next.ServeHTTP(w, r)

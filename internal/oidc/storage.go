@@ -141,12 +141,14 @@ func (s *storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, 
 // AuthRequestByID serves op's callback: the request must be completed and
 // not yet have a code.
 func (s *storage) AuthRequestByID(ctx context.Context, id string) (op.AuthRequest, error) {
+	// Typed errors: op logs a plain one as its own failure (server_error,
+	// at ERROR), and anyone can send a browser here with any id.
 	r, err := s.p.st.GetOIDCAuthRequest(ctx, id)
 	if err != nil {
-		return nil, errors.New("unknown authorization request")
+		return nil, oidc.ErrInvalidRequest().WithDescription("unknown authorization request").WithParent(err)
 	}
 	if r.CodeHash != nil || !s.p.now().Before(r.Expires) {
-		return nil, errors.New("authorization request expired or already used")
+		return nil, oidc.ErrInvalidRequest().WithDescription("authorization request expired or already used")
 	}
 	return &authRequest{r: r, sub: s.p.Subject(r.AccountID)}, nil
 }

@@ -1,11 +1,14 @@
 package sso_test
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 
 	"sesame/internal/account"
@@ -412,6 +415,12 @@ func TestFlowRefusedRequests(t *testing.T) {
 			"post_logout_redirect_uri": {"https://attacker.example/"}}.Encode(), true},
 		{"forged ID token hint", f.portal + "/end_session?id_token_hint=not.a.token", true},
 	}
+	// Nothing here is the portal's failure: the provider's library, which
+	// logs through slog's default logger, must not call any of it an error
+	// (an operator's alert on ERROR lines is for real failures).
+	errs := &errorLines{}
+	defer slog.SetDefault(slog.Default())
+	slog.SetDefault(slog.New(errs))
 	for _, l := range languages {
 		for _, tc := range refused {
 			t.Run(string(l.lang)+"/"+tc.name, func(t *testing.T) {
@@ -431,6 +440,10 @@ func TestFlowRefusedRequests(t *testing.T) {
 				}
 			})
 		}
+	}
+
+	if got := errs.lines(); len(got) > 0 {
+		t.Errorf("the provider's library logged refused requests as errors: %q", got)
 	}
 
 	// What goes back to the application still does, and the endpoints
@@ -454,4 +467,29 @@ func TestFlowRefusedRequests(t *testing.T) {
 	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), `"unsupported_grant_type"`) {
 		t.Errorf("token endpoint: %d %s; want 400 unsupported_grant_type in JSON", resp.StatusCode, body)
 	}
+}
+
+// errorLines is a slog handler that keeps the messages of ERROR records.
+type errorLines struct {
+	mu  sync.Mutex
+	got []string
+}
+
+func (h *errorLines) Enabled(context.Context, slog.Level) bool { return true }
+func (h *errorLines) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h *errorLines) WithGroup(string) slog.Handler            { return h }
+
+func (h *errorLines) Handle(_ context.Context, r slog.Record) error {
+	if r.Level >= slog.LevelError {
+		h.mu.Lock()
+		h.got = append(h.got, r.Message)
+		h.mu.Unlock()
+	}
+	return nil
+}
+
+func (h *errorLines) lines() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]string(nil), h.got...)
 }
