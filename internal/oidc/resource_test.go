@@ -121,9 +121,7 @@ func TestIntrospection(t *testing.T) {
 			if code != tc.status {
 				t.Fatalf("status %d, want %d (%v)", code, tc.status, m)
 			}
-			if h.Get("Cache-Control") != "no-store" || !strings.HasPrefix(h.Get("Content-Type"), "application/json") {
-				t.Errorf("headers %v", h)
-			}
+			jsonNoStore(t, h)
 			if tc.errorCode != "" {
 				if m["error"] != tc.errorCode || m["active"] != nil {
 					t.Errorf("body %v, want error %s", m, tc.errorCode)
@@ -236,9 +234,7 @@ func TestUserinfoErrors(t *testing.T) {
 			if code != tc.status {
 				t.Fatalf("status %d, want %d (%v)", code, tc.status, m)
 			}
-			if h.Get("Cache-Control") != "no-store" || !strings.HasPrefix(h.Get("Content-Type"), "application/json") {
-				t.Errorf("headers %v", h)
-			}
+			jsonNoStore(t, h)
 			challenge := h.Get("WWW-Authenticate")
 			switch {
 			case code == 200:
@@ -492,5 +488,14 @@ func TestSubject(t *testing.T) {
 	wg.Wait()
 	if e.p.Subject(1) == e.p.Subject(2) {
 		t.Error("two accounts, one sub")
+	}
+}
+
+// jsonNoStore checks that a resource endpoint's answer, whatever it is, is
+// JSON that nothing may cache.
+func jsonNoStore(t *testing.T, h http.Header) {
+	t.Helper()
+	if h.Get("Cache-Control") != "no-store" || !strings.HasPrefix(h.Get("Content-Type"), "application/json") {
+		t.Errorf("headers %v", h)
 	}
 }
