@@ -39,3 +39,66 @@ func lockMigrations(ctx context.Context, name string) (unlock func(), err error)
 		}
 	}
 }
+
+// fileLock is an open lock file, locked with flock while one process's
+// write runs.
+type fileLock struct{ f *os.File }
+
+func openFileLock(name string) (fileLock, error) {
+	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o600)
+	return fileLock{f}, err
+}
+
+// errLockWait is lock's answer when ctx ended first.
+var errLockWait = errors.New("sqldb: lock wait ended")
+
+// lock takes the lock, waiting in the kernel (woken the moment the holder
+// lets go) until ctx ends or wait has passed. A wait given up goes on in
+// the background, then lets go of the lock it got too late and calls
+// abandoned; abandoned is called too when lock fails.
+func (l fileLock) lock(ctx context.Context, wait time.Duration, abandoned func()) error {
+	fd := int(l.f.Fd())
+	err := flock(fd, syscall.LOCK_EX|syscall.LOCK_NB)
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, syscall.EWOULDBLOCK) {
+		abandoned()
+		return fmt.Errorf("sqldb: writer lock: %w", err)
+	}
+	got := make(chan error, 1)
+	go func() { got <- flock(fd, syscall.LOCK_EX) }()
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case err := <-got:
+		if err != nil {
+			abandoned()
+			return fmt.Errorf("sqldb: writer lock: %w", err)
+		}
+		return nil
+	case <-ctx.Done():
+	case <-t.C:
+	}
+	go func() {
+		if <-got == nil {
+			flock(fd, syscall.LOCK_UN)
+		}
+		abandoned()
+	}()
+	return errLockWait
+}
+
+func (l fileLock) unlock() { flock(int(l.f.Fd()), syscall.LOCK_UN) }
+
+func (l fileLock) close() error { return l.f.Close() }
+
+// flock is syscall.Flock, tried again when a signal interrupted it.
+func flock(fd, how int) error {
+	for {
+		err := syscall.Flock(fd, how)
+		if !errors.Is(err, syscall.EINTR) {
+			return err
+		}
+	}
+}

@@ -57,12 +57,34 @@ type DB struct {
 	tx      bool
 	dialect dialect
 	stmts   *stmtCache // SQLite's prepared statements; nil on PostgreSQL
+	writers *writers   // SQLite's queue of writes; nil on PostgreSQL
 }
 
 type querier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) row
+}
+
+// row is a *sql.Row, or errRow when the statement could not start.
+type row interface{ Scan(dest ...any) error }
+
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }
+
+// sqlQuerier is what *sql.DB and *sql.Tx offer.
+type sqlQuerier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// plain runs statements on a *sql.DB or *sql.Tx as they are (PostgreSQL).
+type plain struct{ sqlQuerier }
+
+func (q plain) QueryRowContext(ctx context.Context, query string, args ...any) row {
+	return q.sqlQuerier.QueryRowContext(ctx, query, args...)
 }
 
 var _ store.Store = (*DB)(nil)
@@ -70,11 +92,12 @@ var _ store.Store = (*DB)(nil)
 // OpenSQLite opens (creating if needed) the SQLite database file at path and
 // migrates it, under an exclusive lock on the file path+".migrate.lock", so
 // several processes can start at once. It uses WAL, foreign keys and
-// immediate write transactions, so concurrent requests queue on the busy
-// timeout instead of failing.
+// immediate write transactions; writes queue in turn (see writers), on
+// path+".write.lock" across processes.
 func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 	q := url.Values{}
-	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)"} {
+	busy := fmt.Sprintf("busy_timeout(%d)", writeWait.Milliseconds())
+	for _, p := range []string{busy, "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
@@ -94,7 +117,19 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 		return nil, err
 	}
 	defer unlock()
-	return open(ctx, db, sqliteDialect, goose.DialectSQLite3, nil)
+	w, err := newWriters(path + ".write.lock")
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	s, err := open(ctx, db, sqliteDialect, goose.DialectSQLite3, nil)
+	if err != nil {
+		w.close()
+		return nil, err
+	}
+	s.writers = w
+	s.q = cachedDB{s.stmts, w}
+	return s, nil
 }
 
 // OpenPostgres connects to the PostgreSQL database at dsn (a postgres://
@@ -139,10 +174,9 @@ func open(ctx context.Context, db *sql.DB, d dialect, gd goose.Dialect, locker l
 		db.Close()
 		return nil, fmt.Errorf("sqldb: migrate %s: %w", d.name, err)
 	}
-	s := &DB{db: db, q: db, dialect: d}
+	s := &DB{db: db, q: plain{db}, dialect: d}
 	if d.name == sqliteDialect.name {
 		s.stmts = newStmtCache(db)
-		s.q = cachedDB{s.stmts}
 	}
 	return s, nil
 }
@@ -152,7 +186,11 @@ func (s *DB) Close() error {
 	if s.stmts != nil {
 		s.stmts.close()
 	}
-	return s.db.Close()
+	err := s.db.Close()
+	if s.writers != nil {
+		s.writers.close()
+	}
+	return err
 }
 
 // Ping reports whether the database answers.
@@ -166,6 +204,15 @@ func (s *DB) InTx(ctx context.Context, fn func(tx store.Store) error) error {
 func (s *DB) inTx(ctx context.Context, fn func(t *DB) error) (err error) {
 	if s.tx {
 		return fn(s)
+	}
+	if s.writers != nil {
+		// Every SQLite transaction here writes (BEGIN IMMEDIATE): it
+		// queues with the other writes before it takes a connection.
+		leave, err := s.writers.enter(ctx)
+		if err != nil {
+			return fmt.Errorf("sqldb: begin: %w", err)
+		}
+		defer leave()
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -189,11 +236,11 @@ func (s *DB) inTx(ctx context.Context, fn func(t *DB) error) (err error) {
 			err = fmt.Errorf("sqldb: commit: %w", mapErr(cerr))
 		}
 	}()
-	var q querier = tx
+	var q querier = plain{tx}
 	if s.stmts != nil {
 		q = cachedTx{s.stmts, tx}
 	}
-	return fn(&DB{db: s.db, q: q, tx: true, dialect: s.dialect, stmts: s.stmts})
+	return fn(&DB{db: s.db, q: q, tx: true, dialect: s.dialect, stmts: s.stmts, writers: s.writers})
 }
 
 // ms stores a time as Unix milliseconds; the zero time is 0.

@@ -104,25 +104,57 @@ func (c *stmtCache) close() {
 	clear(c.m)
 }
 
-// cachedDB runs statements outside a transaction through the cache.
-type cachedDB struct{ c *stmtCache }
+// cachedDB runs statements outside a transaction through the cache, and
+// queues those that write with the transactions (see writers). A write
+// through QueryRowContext (INSERT … RETURNING) has made its change when
+// the call returns, so its turn ends there; SQLite keeps the lock until
+// the row is scanned, right after, and a next writer's busy wait covers
+// that.
+type cachedDB struct {
+	c *stmtCache
+	w *writers
+}
 
 func (q cachedDB) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	if st := q.c.stmt(ctx, query); st != nil {
+	st := q.c.stmt(ctx, query)
+	if isWrite(query) {
+		leave, err := q.w.enter(ctx)
+		if err != nil {
+			return nil, err
+		}
+		defer leave()
+	}
+	if st != nil {
 		return st.ExecContext(ctx, args...)
 	}
 	return q.c.db.ExecContext(ctx, query, args...)
 }
 
 func (q cachedDB) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	if st := q.c.stmt(ctx, query); st != nil {
+	st := q.c.stmt(ctx, query)
+	if isWrite(query) {
+		leave, err := q.w.enter(ctx)
+		if err != nil {
+			return nil, err
+		}
+		defer leave()
+	}
+	if st != nil {
 		return st.QueryContext(ctx, args...)
 	}
 	return q.c.db.QueryContext(ctx, query, args...)
 }
 
-func (q cachedDB) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	if st := q.c.stmt(ctx, query); st != nil {
+func (q cachedDB) QueryRowContext(ctx context.Context, query string, args ...any) row {
+	st := q.c.stmt(ctx, query)
+	if isWrite(query) {
+		leave, err := q.w.enter(ctx)
+		if err != nil {
+			return errRow{err}
+		}
+		defer leave()
+	}
+	if st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
 	return q.c.db.QueryRowContext(ctx, query, args...)
@@ -148,7 +180,7 @@ func (q cachedTx) QueryContext(ctx context.Context, query string, args ...any) (
 	return q.tx.QueryContext(ctx, query, args...)
 }
 
-func (q cachedTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+func (q cachedTx) QueryRowContext(ctx context.Context, query string, args ...any) row {
 	if st := q.c.inTx(query); st != nil {
 		return q.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
 	}
