@@ -107,11 +107,14 @@ func BenchmarkUseTOTPStep(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	// Each run of a function below (b.N grows, -count repeats) goes on
+	// from the steps of the last: they come from one counter declared here,
+	// above every account's LastStep, so every step is new.
+	var step atomic.Int64
+	step.Store(1_000_000)
 	b.Run("accepted", func(b *testing.B) {
-		step := int64(1_000_000)
 		for b.Loop() {
-			step++
-			if err := s.UseTOTPStep(ctx, linked[0], step); err != nil {
+			if err := s.UseTOTPStep(ctx, linked[0], step.Add(1)); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -127,10 +130,6 @@ func BenchmarkUseTOTPStep(b *testing.B) {
 	})
 	// Several goroutines, each on its own account: SQLite takes one writer
 	// at a time, so this shows what the write lock costs under contention.
-	// This function runs again as b.N grows: steps come from one counter
-	// declared outside it, so each account's steps keep increasing.
-	var step atomic.Int64
-	step.Store(1_000_000) // above every account's LastStep
 	b.Run("accepted-parallel", func(b *testing.B) {
 		var next atomic.Int64
 		b.RunParallel(func(pb *testing.PB) {
