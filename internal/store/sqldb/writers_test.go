@@ -110,7 +110,7 @@ func TestSQLiteQueuedWritesLeaveReadsAlone(t *testing.T) {
 		})
 	}
 	time.Sleep(50 * time.Millisecond) // let them queue
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if _, err := a.ListAudit(ctx, store.AuditFilter{}); err != nil {
 		t.Errorf("a read while writes queue: %v", err)
@@ -124,9 +124,9 @@ func TestSQLiteQueuedWritesLeaveReadsAlone(t *testing.T) {
 // caller's own reason; a wait given up gives the turn back.
 func TestSQLiteWriteWaitIsBounded(t *testing.T) {
 	a, b := twoSQLite(t)
-	a.writers.wait, b.writers.wait = 100*time.Millisecond, 100*time.Millisecond
 	release := holdWrite(t, a)
 	for name, s := range map[string]*DB{"same instance": a, "other instance": b} {
+		s.writers.wait = 100 * time.Millisecond
 		if err := s.AppendAudit(context.Background(), event("late")); !errors.Is(err, store.ErrUnavailable) {
 			t.Errorf("%s, statement: %v, want ErrUnavailable", name, err)
 		}
@@ -137,14 +137,14 @@ func TestSQLiteWriteWaitIsBounded(t *testing.T) {
 		if _, err := s.ReserveAddressAttempt(context.Background(), "late", time.Now(), time.Hour, 5); !errors.Is(err, store.ErrUnavailable) {
 			t.Errorf("%s, INSERT … RETURNING: %v, want ErrUnavailable", name, err)
 		}
+		s.writers.wait = time.Minute
 		ctx, cancel := context.WithCancel(context.Background())
-		time.AfterFunc(10*time.Millisecond, cancel)
+		time.AfterFunc(20*time.Millisecond, cancel)
 		if err := s.AppendAudit(ctx, event("late")); !errors.Is(err, context.Canceled) {
 			t.Errorf("%s, cancelled: %v, want context.Canceled", name, err)
 		}
 	}
 	release()
-	a.writers.wait, b.writers.wait = writeWait, writeWait
 	for name, s := range map[string]*DB{"same instance": a, "other instance": b} {
 		if err := s.AppendAudit(context.Background(), event("after")); err != nil {
 			t.Errorf("%s, after the holder: %v", name, err)
