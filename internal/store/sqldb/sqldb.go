@@ -313,7 +313,8 @@ func unreachable(err error) bool {
 	var ne net.Error
 	return errors.Is(err, driver.ErrBadConn) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
 		errors.As(err, &ce) || errors.As(err, &ne) || pgconn.SafeToRetry(err) || pgconn.Timeout(err) ||
-		strings.Contains(err.Error(), "conn closed")
+		strings.Contains(err.Error(), "conn closed") ||
+		strings.Contains(err.Error(), "sql: database is closed") // shutting down; database/sql does not export it
 }
 
 // likePattern escapes s for a LIKE ... ESCAPE '\' substring match.

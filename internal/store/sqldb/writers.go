@@ -56,9 +56,9 @@ func (w *writers) enter(ctx context.Context) (leave func(), err error) {
 	}
 	if err := w.file.lock(waitCtx, w.wait, w.leaveTurn); err != nil {
 		if err == errLockWait {
-			err = w.waitErr(ctx)
+			return nil, w.waitErr(ctx)
 		}
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", store.ErrUnavailable, err) // the database closed, say
 	}
 	return w.leave, nil
 }

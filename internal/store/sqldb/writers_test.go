@@ -151,3 +151,20 @@ func TestSQLiteWriteWaitIsBounded(t *testing.T) {
 		}
 	}
 }
+
+// A closed database (a request still running as the service shuts down)
+// is unavailable, for reads and writes alike: not an unexplained failure.
+func TestSQLiteClosedIsUnavailable(t *testing.T) {
+	a, _ := twoSQLite(t)
+	a.Close()
+	ctx := context.Background()
+	if err := a.AppendAudit(ctx, event("closed")); !errors.Is(err, store.ErrUnavailable) {
+		t.Errorf("write: %v, want ErrUnavailable", err)
+	}
+	if err := a.InTx(ctx, func(tx store.Store) error { return nil }); !errors.Is(err, store.ErrUnavailable) {
+		t.Errorf("transaction: %v, want ErrUnavailable", err)
+	}
+	if _, err := a.GetOIDCAuthRequest(ctx, "x"); !errors.Is(err, store.ErrUnavailable) {
+		t.Errorf("read: %v, want ErrUnavailable", err)
+	}
+}
