@@ -36,9 +36,13 @@ func (p *Provider) wrap(next http.Handler) http.Handler {
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
-		ctx := context.WithValue(r.Context(), stateKey{}, &reqState{})
-		r = r.WithContext(ctx)
+		state := &reqState{}
+		r = r.WithContext(context.WithValue(r.Context(), stateKey{}, state))
 		w.Header().Set("Cache-Control", "no-store")
+		switch r.URL.Path {
+		case pathAuthorize, pathCallback, pathEndSession:
+			w = &outageWriter{ResponseWriter: w, st: state}
+		}
 		switch r.URL.Path {
 		case pathDiscovery:
 			p.serveDiscovery(w, r)
@@ -104,6 +108,58 @@ func (p *Provider) refuseRequestURI(w http.ResponseWriter, r *http.Request) bool
 	op.AuthRequestError(w, r, req, &oidc.Error{ErrorType: "request_uri_not_supported",
 		Description: "request_uri is not supported: send the request's parameters themselves"}, p.op)
 	return true
+}
+
+// outageWriter answers a browser 503 instead of op's error when the store
+// was unavailable during the request. op turns every storage failure into
+// "invalid request" (400), or into server_error sent back to the
+// application: the person would be told their link is wrong, or sent away,
+// when trying the same address again in a moment is all it takes. The
+// portal shows its "try again in a few seconds" page for the 503 (package
+// sso).
+type outageWriter struct {
+	http.ResponseWriter
+	st      *reqState
+	wrote   bool
+	swallow bool // the body of the answer replaced
+}
+
+func (w *outageWriter) WriteHeader(code int) {
+	if w.wrote {
+		return
+	}
+	w.wrote = true
+	if w.st.outage && (code >= 400 || isErrorRedirect(code, w.Header().Get("Location"))) {
+		h := w.Header()
+		h.Del("Location")
+		h.Set("Content-Type", "text/plain; charset=utf-8")
+		h.Set("Retry-After", "5")
+		w.ResponseWriter.WriteHeader(http.StatusServiceUnavailable)
+		w.ResponseWriter.Write([]byte("temporarily unavailable: try again in a few seconds\n"))
+		w.swallow = true
+		return
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *outageWriter) Write(b []byte) (int, error) {
+	if !w.wrote {
+		w.WriteHeader(http.StatusOK)
+	}
+	if w.swallow {
+		return len(b), nil
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// isErrorRedirect reports whether an answer is an error sent back to an
+// application (RFC 6749 §4.1.2.1).
+func isErrorRedirect(code int, loc string) bool {
+	if code != http.StatusFound && code != http.StatusSeeOther {
+		return false
+	}
+	u, err := url.Parse(loc)
+	return err == nil && u.Query().Has("error")
 }
 
 // issWriter adds iss (RFC 9207) to every redirect that is an authorization

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -497,5 +498,53 @@ func jsonNoStore(t *testing.T, h http.Header) {
 	t.Helper()
 	if h.Get("Cache-Control") != "no-store" || !strings.HasPrefix(h.Get("Content-Type"), "application/json") {
 		t.Errorf("headers %v", h)
+	}
+}
+
+// TestBrowserRoutesStoreDown: when the store cannot answer, the routes a
+// person's browser is sent to answer 503 with Retry-After — not op's
+// "invalid request" (400), nor server_error sent back to the application,
+// which would tell the person their link is wrong or send them away when
+// trying again in a moment is all it takes. A refusal that owes nothing to
+// the store is still a refusal.
+func TestBrowserRoutesStoreDown(t *testing.T) {
+	e := newTestEnv(t, nil, nil, testClients(""))
+	e.login(t)
+	_, tok := e.tokens(t, "rs", "RS256")
+	idToken, _ := tok.Extra("id_token").(string)
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	get := func(u string) *http.Response {
+		t.Helper()
+		resp, err := noFollow.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp
+	}
+	// A request the login page has completed, whose browser comes back
+	// to the callback once the store is down.
+	request := e.authURL(map[string]string{"client_id": "rs", "code_challenge": challenge, "code_challenge_method": "S256"})
+	loc, _ := url.Parse(get(request).Header.Get("Location"))
+	pending := loc.Query().Get("authz")
+	if _, err := e.p.Complete(context.Background(), pending, e.acct.ID, e.sessHash, e.now(), []string{"pwd", "otp"}); err != nil {
+		t.Fatal(err)
+	}
+	e.st.Close()
+	for name, u := range map[string]string{
+		"authorize": request,
+		"callback":  e.issuer + pathCallback + "?id=" + url.QueryEscape(pending),
+		"end_session": e.issuer + pathEndSession + "?" + url.Values{"id_token_hint": {idToken}, "client_id": {"rs"},
+			"post_logout_redirect_uri": {"http://127.0.0.1:1/bye"}}.Encode(),
+	} {
+		resp := get(u)
+		if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" || resp.Header.Get("Location") != "" {
+			t.Errorf("%s with the store down: %d, Retry-After %q, Location %q; want 503, Retry-After and no redirect",
+				name, resp.StatusCode, resp.Header.Get("Retry-After"), resp.Header.Get("Location"))
+		}
+	}
+	if resp := get(e.authURL(map[string]string{"client_id": "nobody", "code_challenge": challenge, "code_challenge_method": "S256"})); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("unknown client with the store down: %d, want 400", resp.StatusCode)
 	}
 }

@@ -76,8 +76,13 @@ func (r *refreshRequest) GetSubject() string          { return r.sub }
 func (r *refreshRequest) SetCurrentScopes(s []string) { r.scopes = s }
 
 // reqState carries, through one HTTP request, the client being served, so
-// SigningKey (which op calls without it) signs with the client's algorithm.
-type reqState struct{ clientID string }
+// SigningKey (which op calls without it) signs with the client's algorithm;
+// and whether the store was unavailable, which op cannot tell from a
+// refusal (see outageWriter).
+type reqState struct {
+	clientID string
+	outage   bool
+}
 
 type stateKey struct{}
 
@@ -85,6 +90,16 @@ func (s *storage) noteClient(ctx context.Context, id string) {
 	if st, ok := ctx.Value(stateKey{}).(*reqState); ok && st.clientID == "" {
 		st.clientID = id
 	}
+}
+
+// seen returns err, noting on the request when it is an outage of the store.
+func (s *storage) seen(ctx context.Context, err error) error {
+	if errors.Is(err, store.ErrUnavailable) {
+		if st, ok := ctx.Value(stateKey{}).(*reqState); ok {
+			st.outage = true
+		}
+	}
+	return err
 }
 
 func invalidGrant(desc string) error { return oidc.ErrInvalidGrant().WithDescription("%s", desc) }
@@ -133,7 +148,7 @@ func (s *storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, 
 		LoginHint: req.LoginHint, UILocales: locales, ACRValues: req.ACRValues, Created: now, Expires: now.Add(requestLifetime),
 	}
 	if err := p.st.CreateOIDCAuthRequest(ctx, r); err != nil {
-		return nil, err
+		return nil, s.seen(ctx, err)
 	}
 	return &authRequest{r: r}, nil
 }
@@ -145,7 +160,7 @@ func (s *storage) AuthRequestByID(ctx context.Context, id string) (op.AuthReques
 	// at ERROR), and anyone can send a browser here with any id.
 	r, err := s.p.st.GetOIDCAuthRequest(ctx, id)
 	if err != nil {
-		return nil, oidc.ErrInvalidRequest().WithDescription("unknown authorization request").WithParent(err)
+		return nil, oidc.ErrInvalidRequest().WithDescription("unknown authorization request").WithParent(s.seen(ctx, err))
 	}
 	if r.CodeHash != nil || !s.p.now().Before(r.Expires) {
 		return nil, oidc.ErrInvalidRequest().WithDescription("authorization request expired or already used")
@@ -180,7 +195,7 @@ func (s *storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRe
 
 // SaveAuthCode stores the code's hash, once per request.
 func (s *storage) SaveAuthCode(ctx context.Context, id, code string) error {
-	return s.p.st.SetOIDCAuthCode(ctx, id, hashToken(code), s.p.now().Add(codeLifetime))
+	return s.seen(ctx, s.p.st.SetOIDCAuthCode(ctx, id, hashToken(code), s.p.now().Add(codeLifetime)))
 }
 
 // DeleteAuthRequest is called by op after the code exchange: the request
@@ -323,10 +338,10 @@ func (s *storage) TerminateSessionFromRequest(ctx context.Context, req *op.EndSe
 		hash, err := s.p.st.FindOIDCSession(ctx, req.IDTokenHintClaims.SessionID)
 		if err == nil {
 			if err := s.p.st.DeleteSession(ctx, hash); err != nil {
-				return "", err
+				return "", s.seen(ctx, err)
 			}
 		} else if !errors.Is(err, store.ErrNotFound) {
-			return "", err
+			return "", s.seen(ctx, err)
 		}
 	}
 	return req.RedirectURI, nil

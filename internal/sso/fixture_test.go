@@ -201,6 +201,7 @@ type browser struct {
 	body   string   // the page, HTML entities decoded
 	raw    string   // the page as sent
 	csp    string   // the page's Content-Security-Policy
+	header http.Header
 }
 
 func (f *fixture) browser(lang string) *browser {
@@ -229,7 +230,7 @@ func (b *browser) do(req *http.Request) {
 		b.t.Fatal(err)
 	}
 	b.status, b.url, b.raw, b.body = resp.StatusCode, resp.Request.URL, string(raw), html.UnescapeString(string(raw))
-	b.csp = resp.Header.Get("Content-Security-Policy")
+	b.csp, b.header = resp.Header.Get("Content-Security-Policy"), resp.Header
 }
 
 // get opens an address, following redirects.

@@ -34,6 +34,7 @@ type language struct {
 	credentials  string // error.credentials, the one generic message
 	badLogin     string // error.app_login: an application's request refused without a redirect
 	badLogout    string // error.app_logout
+	unavailable  string // error.unavailable
 	// Finagora.
 	tiers, office, logout, login string
 }
@@ -47,6 +48,7 @@ var languages = []language{
 		credentials:  "Identifiant, mot de passe ou code incorrect",
 		badLogin:     "La demande de connexion de l'application n'est pas valide ou a expiré.",
 		badLogout:    "Vous êtes peut-être encore connecté ici",
+		unavailable:  "Le portail ne parvient pas à joindre sa base de données pour le moment.",
 		tiers:        "Courtier (Tiers)", office: "Bureau", logout: "Se déconnecter", login: "Se connecter"},
 	{lang: i18n.NL, accept: "nl-BE,nl;q=0.9",
 		loginApp: "Inloggen bij Finagora", loginApp2: "Inloggen bij " + finagora2App,
@@ -56,6 +58,7 @@ var languages = []language{
 		credentials:  "Login, wachtwoord of code onjuist",
 		badLogin:     "De loginaanvraag van de applicatie is ongeldig of verlopen.",
 		badLogout:    "Misschien ben je hier nog ingelogd",
+		unavailable:  "Het portaal kan zijn databank op dit moment niet bereiken.",
 		tiers:        "Makelaar (Tiers)", office: "Kantoor", logout: "Uitloggen", login: "Inloggen"},
 	{lang: i18n.EN, accept: "en-GB,en;q=0.9",
 		loginApp: "Log in to Finagora", loginApp2: "Log in to " + finagora2App,
@@ -65,6 +68,7 @@ var languages = []language{
 		credentials:  "Identifier, password or code incorrect",
 		badLogin:     "The application's login request is not valid or has expired.",
 		badLogout:    "You may still be logged in here",
+		unavailable:  "The portal cannot reach its database right now.",
 		tiers:        "Broker (Tiers)", office: "Office", logout: "Log out", login: "Log in"},
 }
 
@@ -492,4 +496,31 @@ func (h *errorLines) lines() []string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return append([]string(nil), h.got...)
+}
+
+// TestFlowDatabaseOutage: an application sends a person to the portal
+// while its database is down. The portal says so, in the person's
+// language, at its own address — a reload will do once the database is
+// back — instead of sending them back to the application with an error or
+// calling the application's request invalid.
+func TestFlowDatabaseOutage(t *testing.T) {
+	f := newFixture(t)
+	app := f.apps[finagoraID]
+	request := f.portal + "/authorize?" + url.Values{"client_id": {finagoraID}, "redirect_uri": {app + "/callback"},
+		"response_type": {"code"}, "scope": {"openid"}, "state": {"s1"}, "code_challenge": {strings.Repeat("a", 43)},
+		"code_challenge_method": {"S256"}}.Encode()
+	f.env.DB.Close()
+	for _, l := range languages {
+		t.Run(string(l.lang), func(t *testing.T) {
+			b := f.browser(l.accept).on(t)
+			b.get(request)
+			if b.status != http.StatusServiceUnavailable || b.url.Host != strings.TrimPrefix(f.portal, "https://") || b.header.Get("Retry-After") == "" {
+				t.Fatalf("%d at %s (Retry-After %q), want 503 at the portal with Retry-After", b.status, b.url, b.header.Get("Retry-After"))
+			}
+			b.expectText("outage", l.unavailable, `<html lang="`+string(l.lang)+`"`)
+			if b.csp == "" || strings.Contains(b.body, "server_error") {
+				t.Errorf("not the portal's page (CSP %q):\n%s", b.csp, b.body)
+			}
+		})
+	}
 }
