@@ -42,6 +42,8 @@ func (p *Provider) wrap(next http.Handler) http.Handler {
 		switch r.URL.Path {
 		case pathAuthorize, pathCallback, pathEndSession:
 			w = &outageWriter{ResponseWriter: w, st: state}
+		case pathToken, pathRevoke:
+			w = &outageWriter{ResponseWriter: w, st: state, api: true}
 		}
 		switch r.URL.Path {
 		case pathDiscovery:
@@ -110,16 +112,20 @@ func (p *Provider) refuseRequestURI(w http.ResponseWriter, r *http.Request) bool
 	return true
 }
 
-// outageWriter answers a browser 503 instead of op's error when the store
-// was unavailable during the request. op turns every storage failure into
-// "invalid request" (400), or into server_error sent back to the
-// application: the person would be told their link is wrong, or sent away,
-// when trying the same address again in a moment is all it takes. The
-// portal shows its "try again in a few seconds" page for the 503 (package
-// sso).
+// outageWriter answers 503 instead of op's answer when the store was
+// unavailable during the request. op turns every storage failure on the
+// browser routes into "invalid request" (400), or into server_error sent
+// back to the application: the person would be told their link is wrong,
+// or sent away, when trying the same address again in a moment is all it
+// takes. The portal shows its "try again in a few seconds" page for the 503
+// (package sso). An application calling the token or revocation endpoint
+// (api) gets RFC 6749's server_error with Retry-After, whatever op made of
+// the failure: never invalid_grant for a code or refresh token that is
+// still good, nor a revocation reported done.
 type outageWriter struct {
 	http.ResponseWriter
 	st      *reqState
+	api     bool
 	wrote   bool
 	swallow bool // the body of the answer replaced
 }
@@ -129,17 +135,23 @@ func (w *outageWriter) WriteHeader(code int) {
 		return
 	}
 	w.wrote = true
-	if w.st.outage && (code >= 400 || isErrorRedirect(code, w.Header().Get("Location"))) {
-		h := w.Header()
-		h.Del("Location")
-		h.Set("Content-Type", "text/plain; charset=utf-8")
-		h.Set("Retry-After", "5")
-		w.ResponseWriter.WriteHeader(http.StatusServiceUnavailable)
-		w.ResponseWriter.Write([]byte("temporarily unavailable: try again in a few seconds\n"))
-		w.swallow = true
+	if !w.st.outage || !(w.api || code >= 400 || isErrorRedirect(code, w.Header().Get("Location"))) {
+		w.ResponseWriter.WriteHeader(code)
 		return
 	}
-	w.ResponseWriter.WriteHeader(code)
+	w.swallow = true
+	h := w.Header()
+	h.Del("Location")
+	h.Del("Content-Length")
+	if w.api {
+		h.Set("Retry-After", "1")
+		writeOAuthError(w.ResponseWriter, http.StatusServiceUnavailable, oidc.ErrServerError().WithDescription("temporarily unavailable, try again"))
+		return
+	}
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	h.Set("Retry-After", "5")
+	w.ResponseWriter.WriteHeader(http.StatusServiceUnavailable)
+	w.ResponseWriter.Write([]byte("temporarily unavailable: try again in a few seconds\n"))
 }
 
 func (w *outageWriter) Write(b []byte) (int, error) {

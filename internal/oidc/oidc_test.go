@@ -382,3 +382,34 @@ func TestRefreshKeepsTheSessionAlive(t *testing.T) {
 		t.Error("a refresh after 31 idle minutes succeeded")
 	}
 }
+
+// noTouch is a store whose TouchSession fails as if the database went away
+// between the refresh's rotation and the activity it records.
+type noTouch struct{ store.Store }
+
+func (noTouch) TouchSession(context.Context, []byte, time.Time, time.Time) error {
+	return store.ErrUnavailable
+}
+
+// TestRefreshKeepsItsTokensWhenActivityIsNotRecorded: once the rotation
+// is done, the new tokens are the application's. Failing the request then
+// would lose them, and its retry with the old refresh token would look
+// like a reuse and revoke the whole family.
+func TestRefreshKeepsItsTokensWhenActivityIsNotRecorded(t *testing.T) {
+	db, err := sqldb.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "s.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	e := newTestEnv(t, noTouch{db}, nil, testClients(""))
+	e.login(t)
+	r, tok := e.tokens(t, "es", "ES256")
+	e.offset.Add(int64(2 * touchEvery))
+	t2, err := r.cfg.TokenSource(context.Background(), &oauth2.Token{RefreshToken: tok.RefreshToken}).Token()
+	if err != nil {
+		t.Fatalf("refresh: %v", err)
+	}
+	if got := e.introspect(t, "es", t2.AccessToken); got["active"] != true {
+		t.Errorf("the new access token: %v", got)
+	}
+}

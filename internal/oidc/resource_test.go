@@ -548,3 +548,33 @@ func TestBrowserRoutesStoreDown(t *testing.T) {
 		t.Errorf("unknown client with the store down: %d, want 400", resp.StatusCode)
 	}
 }
+
+// TestTokenEndpointsStoreDown: when the store cannot answer, the token and
+// revocation endpoints say so with 503, server_error and Retry-After. A
+// code or refresh token called invalid (invalid_grant) would make the
+// application drop what is still good and send its person to log in again.
+func TestTokenEndpointsStoreDown(t *testing.T) {
+	e := newTestEnv(t, nil, nil, testClients(""))
+	e.login(t)
+	r, tok := e.tokens(t, "rs", "RS256")
+	f := e.code(t, r)
+	e.st.Close()
+	for name, form := range map[string]url.Values{
+		"code exchange": {"grant_type": {"authorization_code"}, "code": {f.code}, "redirect_uri": {rpRedirect}, "code_verifier": {f.verifier}},
+		"refresh":       {"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}},
+	} {
+		req, _ := http.NewRequest(http.MethodPost, e.issuer+pathToken, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth("rs", secret)
+		code, h, m := doJSON(t, req)
+		if code != http.StatusServiceUnavailable || h.Get("Retry-After") == "" || m["error"] != "server_error" {
+			t.Errorf("%s with the store down: %d %v %v", name, code, h, m)
+		}
+	}
+	req, _ := http.NewRequest(http.MethodPost, e.issuer+pathRevoke, strings.NewReader(url.Values{"token": {tok.RefreshToken}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth("rs", secret)
+	if code, h, m := doJSON(t, req); code != http.StatusServiceUnavailable || h.Get("Retry-After") == "" || m["error"] != "server_error" {
+		t.Errorf("revocation with the store down: %d %v %v", code, h, m)
+	}
+}

@@ -173,14 +173,16 @@ func (s *storage) AuthRequestByID(ctx context.Context, id string) (op.AuthReques
 func (s *storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRequest, error) {
 	h := hashToken(code)
 	r, err := s.p.st.GetOIDCAuthRequestByCode(ctx, h)
-	if err != nil {
+	if errors.Is(err, store.ErrNotFound) {
 		return nil, invalidGrant("invalid code")
+	} else if err != nil {
+		return nil, s.seen(ctx, err)
 	}
 	now := s.p.now()
 	if !r.Redeemed.IsZero() {
 		if r.GrantID != 0 {
 			if err := s.p.st.RevokeOIDCGrant(ctx, r.GrantID, now); err != nil {
-				return nil, err
+				return nil, s.seen(ctx, err)
 			}
 			s.p.log.WarnContext(ctx, "oidc: authorization code reused; its tokens are revoked", "client", r.ClientID, "grant", r.GrantID)
 		}
@@ -207,8 +209,10 @@ func (s *storage) DeleteAuthRequest(context.Context, string) error { return nil 
 // idle and absolute lifetimes.
 func (s *storage) liveSession(ctx context.Context, hash []byte) (store.Session, error) {
 	sess, err := s.p.st.GetSession(ctx, hash)
-	if err != nil {
+	if errors.Is(err, store.ErrNotFound) {
 		return sess, invalidGrant("the login session has ended")
+	} else if err != nil {
+		return sess, s.seen(ctx, err)
 	}
 	now := s.p.now()
 	if !now.Before(sess.Created.Add(s.p.abs)) || (s.p.idle > 0 && !now.Before(sess.LastSeen.Add(s.p.idle))) {
@@ -274,7 +278,7 @@ func (s *storage) issue(ctx context.Context, req op.TokenRequest, current string
 			}
 			return "", "", time.Time{}, invalidGrant("code already used")
 		} else if err != nil {
-			return "", "", time.Time{}, err
+			return "", "", time.Time{}, s.seen(ctx, err)
 		}
 		return access, rt, exp, nil
 	case *refreshRequest:
@@ -288,14 +292,16 @@ func (s *storage) issue(ctx context.Context, req op.TokenRequest, current string
 			_ = p.st.RevokeOIDCGrant(ctx, r.info.Grant.ID, now)
 			return "", "", time.Time{}, invalidGrant("refresh token already used")
 		} else if err != nil {
-			return "", "", time.Time{}, err
+			return "", "", time.Time{}, s.seen(ctx, err)
 		}
 		// Refreshing is activity on the Sesame session — recorded at most
 		// once a minute, like the pages' (the idle timeout is counted in
 		// tens of minutes), so a refresh costs one write transaction, not two.
+		// The rotation is done: failing now would lose the new tokens, and
+		// the application's retry with the old one would revoke the family.
 		if now.Sub(sess.LastSeen) >= touchEvery {
 			if err := p.st.TouchSession(ctx, sess.IDHash, now, time.Time{}); err != nil && !errors.Is(err, store.ErrNotFound) {
-				return "", "", time.Time{}, err
+				p.log.WarnContext(ctx, "oidc: refresh not recorded as activity on the session", "err", err)
 			}
 		}
 		return access, rt, exp, nil
@@ -308,13 +314,16 @@ func (s *storage) issue(ctx context.Context, req op.TokenRequest, current string
 func (s *storage) TokenRequestByRefreshToken(ctx context.Context, token string) (op.RefreshTokenRequest, error) {
 	p := s.p
 	info, err := p.st.LookupOIDCToken(ctx, hashToken(token))
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, s.seen(ctx, err)
+	}
 	if err != nil || info.Token.Kind != store.RefreshToken {
 		return nil, invalidGrant("invalid refresh token")
 	}
 	now := p.now()
 	if !info.Token.Used.IsZero() {
 		if err := p.st.RevokeOIDCGrant(ctx, info.Grant.ID, now); err != nil {
-			return nil, err
+			return nil, s.seen(ctx, err)
 		}
 		p.log.WarnContext(ctx, "oidc: refresh token reused; its family is revoked", "client", info.Grant.ClientID, "grant", info.Grant.ID)
 		return nil, invalidGrant("invalid refresh token")
@@ -351,8 +360,11 @@ func (s *storage) TerminateSessionFromRequest(ctx context.Context, req *op.EndSe
 // (RFC 7009 §2.1). Unknown tokens are not an error.
 func (s *storage) RevokeToken(ctx context.Context, token, _, clientID string) *oidc.Error {
 	info, err := s.p.st.LookupOIDCToken(ctx, hashToken(token))
-	if err != nil {
+	if errors.Is(err, store.ErrNotFound) {
 		return nil
+	} else if err != nil {
+		s.seen(ctx, err)
+		return oidc.ErrServerError()
 	}
 	if info.Grant.ClientID != clientID {
 		return oidc.ErrInvalidClient().WithDescription("token was not issued to this client")
@@ -364,6 +376,7 @@ func (s *storage) RevokeToken(ctx context.Context, token, _, clientID string) *o
 		err = s.p.st.RevokeOIDCToken(ctx, info.Token.Hash, now)
 	}
 	if err != nil {
+		s.seen(ctx, err)
 		return oidc.ErrServerError()
 	}
 	return nil
@@ -373,6 +386,9 @@ func (s *storage) RevokeToken(ctx context.Context, token, _, clientID string) *o
 // its "id" is the token itself, passed back to RevokeToken.
 func (s *storage) GetRefreshTokenInfo(ctx context.Context, clientID, token string) (string, string, error) {
 	info, err := s.p.st.LookupOIDCToken(ctx, hashToken(token))
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return "", "", s.seen(ctx, err)
+	}
 	if err != nil || info.Token.Kind != store.RefreshToken {
 		return "", "", op.ErrInvalidRefreshToken
 	}
