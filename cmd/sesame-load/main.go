@@ -40,7 +40,9 @@
 // with an address of its own, from the range RFC 2544 reserves for
 // benchmarks; a portal configured with trust_proxy then sees hundreds of
 // people instead of one address, whose budget (attempts in flight count
-// against it) would refuse most logins of a large run with 429.
+// against it) would refuse most logins of a large run with 429. The token
+// scenario's code flows each take a new address, as the authorization
+// requests of one address are bounded too (oidc.authorize_limit).
 //
 // --pid: the portal's CPU time (utime + stime of /proc/PID/stat) during the
 // load, reported per successful login or page view, and its peak resident

@@ -70,6 +70,8 @@ type tokenPhase struct {
 type tokenUser struct {
 	b      *browser
 	tokens tokens
+	id     int // the virtual user's number
+	flows  int // code flows done
 }
 
 // tokens are a token answer's access and refresh tokens.
@@ -276,7 +278,7 @@ func loadTokens(ctx context.Context, c *http.Client, o options, accounts []*load
 					errs[i] = err
 					return
 				}
-				users[i] = &tokenUser{b: b, tokens: tok}
+				users[i] = &tokenUser{b: b, tokens: tok, id: i}
 				return
 			}
 		})
@@ -292,6 +294,13 @@ func loadTokens(ctx context.Context, c *http.Client, o options, accounts []*load
 	// 2. Code flows with the session, 3. refreshes, 4. userinfo, 5. introspection.
 	code := measured(ctx, c, o, w, "code flow (GET /authorize, GET /authorize/callback, POST /oauth/token)", "POST /oauth/token", users,
 		func(ctx context.Context, u *tokenUser) (time.Duration, error) {
+			if o.forwardedFor {
+				// Each flow from an address of its own, as from many people:
+				// the portal bounds the authorization requests one address
+				// may open (oidc.authorize_limit).
+				u.flows++
+				u.b.forwarded = benchmarkAddr((u.id + u.flows*o.concurrency) % (1 << 17))
+			}
 			authCode, verifier, err := frontChannel(ctx, u.b, t, nil, "")
 			if err != nil {
 				return 0, err

@@ -3,14 +3,17 @@ package main
 import (
 	"context"
 	"errors"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"sesame/internal/auth"
 	"sesame/internal/config"
 	"sesame/internal/finagora"
 	"sesame/internal/oidc"
+	"sesame/internal/web"
 )
 
 // provider builds the OpenID Connect provider on the app's store and keys:
@@ -20,6 +23,10 @@ func (a *app) provider(ctx context.Context) (*oidc.Provider, error) {
 		Store: a.store, Keys: a.auth.Keys, Issuer: a.cfg.PublicURL, Clients: a.cfg.OIDC.Clients,
 		SessionIdle: a.cfg.Sessions.Idle, SessionAbsolute: a.cfg.Sessions.Absolute,
 		KeyRotationDelay: a.cfg.OIDC.KeyRotationDelay, Now: time.Now, Log: a.log,
+		// Authorization requests are counted per network as the portal
+		// counts login attempts: behind the trusted proxy, an IPv6 /64 as one.
+		AddressKey:     func(r *http.Request) string { return auth.AddressKey(web.ClientAddr(r, a.cfg.TrustProxy)) },
+		AuthorizeLimit: oidc.AuthorizeLimit{Requests: a.cfg.OIDC.AuthorizeLimit.Requests, Window: a.cfg.OIDC.AuthorizeLimit.Window},
 	})
 }
 

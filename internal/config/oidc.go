@@ -18,6 +18,13 @@ type OIDC struct {
 	// KeyRotationDelay is how long a new signing key is published before it
 	// signs (at least one JWKS cache lifetime); 0: 15 minutes.
 	KeyRotationDelay time.Duration `yaml:"key_rotation_delay"`
+	// AuthorizeLimit bounds the authorization requests one network (an
+	// IPv4 address or IPv6 /64) may open in a window: each is stored, and
+	// anyone may send them. Zero: 1,000 in 15 minutes.
+	AuthorizeLimit struct {
+		Requests int           `yaml:"requests"`
+		Window   time.Duration `yaml:"window"`
+	} `yaml:"authorize_limit"`
 }
 
 // OIDCClient is one relying application.
@@ -53,6 +60,9 @@ func (o OIDC) Validate() error {
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }
 	if o.KeyRotationDelay < 0 {
 		bad("key_rotation_delay must not be negative")
+	}
+	if l := o.AuthorizeLimit; l.Requests < 0 || l.Window < 0 || (l.Window > 0 && l.Window < time.Minute) || l.Window > 24*time.Hour {
+		bad("authorize_limit: requests must not be negative, and window between 1m and 24h")
 	}
 	seen := map[string]bool{}
 	for i, c := range o.Clients {

@@ -3,6 +3,7 @@ package config
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestOIDCValidate(t *testing.T) {
@@ -39,5 +40,26 @@ func TestOIDCValidate(t *testing.T) {
 	}
 	if err := (OIDC{Clients: []OIDCClient{ok, ok}}).Validate(); err == nil || !strings.Contains(err.Error(), "duplicate") {
 		t.Errorf("duplicate ids: %v", err)
+	}
+}
+
+func TestOIDCAuthorizeLimit(t *testing.T) {
+	for _, tt := range []struct {
+		requests int
+		window   time.Duration
+		ok       bool
+	}{
+		{0, 0, true}, // the defaults
+		{50, 15 * time.Minute, true},
+		{-1, 0, false},
+		{10, -time.Minute, false},
+		{10, time.Second, false},
+		{10, 48 * time.Hour, false},
+	} {
+		var o OIDC
+		o.AuthorizeLimit.Requests, o.AuthorizeLimit.Window = tt.requests, tt.window
+		if err := o.Validate(); (err == nil) != tt.ok {
+			t.Errorf("%d in %v: %v", tt.requests, tt.window, err)
+		}
 	}
 }

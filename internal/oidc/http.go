@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -41,6 +42,9 @@ func (p *Provider) wrap(next http.Handler) http.Handler {
 		w.Header().Set("Cache-Control", "no-store")
 		switch r.URL.Path {
 		case pathAuthorize, pathCallback, pathEndSession:
+			if r.URL.Path == pathAuthorize {
+				state.address = p.addressKey(r)
+			}
 			w = &outageWriter{ResponseWriter: w, st: state}
 		case pathToken, pathRevoke:
 			w = &outageWriter{ResponseWriter: w, st: state, api: true}
@@ -135,6 +139,18 @@ func (w *outageWriter) WriteHeader(code int) {
 		return
 	}
 	w.wrote = true
+	if w.st.throttled > 0 {
+		// Over AuthorizeLimit: said to the person, not to the application.
+		w.swallow = true
+		h := w.Header()
+		h.Del("Location")
+		h.Del("Content-Length")
+		h.Set("Content-Type", "text/plain; charset=utf-8")
+		h.Set("Retry-After", strconv.Itoa(int(w.st.throttled.Seconds())))
+		w.ResponseWriter.WriteHeader(http.StatusTooManyRequests)
+		w.ResponseWriter.Write([]byte("too many login requests from your network: try again later\n"))
+		return
+	}
 	if !w.st.outage || !(w.api || code >= 400 || isErrorRedirect(code, w.Header().Get("Location"))) {
 		w.ResponseWriter.WriteHeader(code)
 		return
@@ -162,6 +178,15 @@ func (w *outageWriter) Write(b []byte) (int, error) {
 		return len(b), nil
 	}
 	return w.ResponseWriter.Write(b)
+}
+
+// remoteIP is the connection's IP address.
+func remoteIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }
 
 // isErrorRedirect reports whether an answer is an error sent back to an

@@ -3,11 +3,16 @@ package oidc
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"sesame/internal/store/storetest"
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
@@ -284,4 +289,66 @@ func TestRequestForLoginPage(t *testing.T) {
 		t.Errorf("Request = %+v", r)
 	}
 	_ = gooidc.ScopeOpenID
+}
+
+// TestAuthorizeLimit: anyone may open authorization requests, each a row
+// kept half an hour, so each network gets a budget of them — held exactly
+// under a burst — and past it a person is told to wait, at the portal,
+// rather than the application being sent an error. Other networks keep
+// theirs.
+func TestAuthorizeLimit(t *testing.T) {
+	e := newTestEnv(t, nil, nil, testClients(""))
+	p, err := New(context.Background(), Options{Store: e.st, Keys: e.ring, Issuer: e.issuer, Clients: testClients(""),
+		SessionAbsolute: time.Hour, AuthorizeLimit: AuthorizeLimit{Requests: 5, Window: time.Minute},
+		AddressKey: func(r *http.Request) string { return r.Header.Get("X-Test-Network") }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(p.Handler())
+	t.Cleanup(srv.Close)
+	u := strings.Replace(e.authURL(map[string]string{"client_id": "rs", "code_challenge": challenge, "code_challenge_method": "S256"}), e.issuer, srv.URL, 1)
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	get := func(network string) *http.Response {
+		req, _ := http.NewRequest(http.MethodGet, u, nil)
+		req.Header.Set("X-Test-Network", network)
+		resp, err := noFollow.Do(req)
+		if err != nil {
+			t.Error(err)
+			return nil
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp
+	}
+	var opened, refused atomic.Int32
+	storetest.Burst(20, func(int) {
+		resp := get("198.51.100.7")
+		switch {
+		case resp == nil:
+		case resp.StatusCode == http.StatusFound && strings.HasPrefix(resp.Header.Get("Location"), loginPath+"?"):
+			opened.Add(1)
+		case resp.StatusCode == http.StatusTooManyRequests && resp.Header.Get("Retry-After") == "60" && resp.Header.Get("Location") == "":
+			refused.Add(1)
+		default:
+			t.Errorf("%d, Location %q, Retry-After %q", resp.StatusCode, resp.Header.Get("Location"), resp.Header.Get("Retry-After"))
+		}
+	})
+	if opened.Load() != 5 || refused.Load() != 15 {
+		t.Errorf("of 20 simultaneous requests from one network, %d opened and %d refused; want 5 and 15", opened.Load(), refused.Load())
+	}
+	if resp := get("203.0.113.9"); resp == nil || resp.StatusCode != http.StatusFound {
+		t.Errorf("another network: %v", resp)
+	}
+	// Refused requests before the budget is touched are not counted.
+	for range 10 {
+		bad := strings.Replace(u, "client_id=rs", "client_id=nobody", 1)
+		req, _ := http.NewRequest(http.MethodGet, bad, nil)
+		req.Header.Set("X-Test-Network", "192.0.2.1")
+		if resp, err := noFollow.Do(req); err == nil {
+			resp.Body.Close()
+		}
+	}
+	if resp := get("192.0.2.1"); resp == nil || resp.StatusCode != http.StatusFound {
+		t.Errorf("after refused requests: %v", resp)
+	}
 }

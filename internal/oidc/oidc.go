@@ -68,6 +68,21 @@ const (
 	backchannelGiveUp = time.Hour
 )
 
+// AuthorizeLimit bounds the authorization requests one network address may
+// open: each is a row kept requestLifetime, and anyone may send them.
+type AuthorizeLimit struct {
+	Requests int
+	Window   time.Duration
+}
+
+// DefaultAuthorizeLimit is 1,000 requests in 15 minutes per address: a
+// whole office behind one address, logging in to several applications
+// whose sessions come back for new tokens, stays below it; one host
+// flooding the endpoint stops there (about 2,000 live requests, 1 MB).
+func DefaultAuthorizeLimit() AuthorizeLimit {
+	return AuthorizeLimit{Requests: 1000, Window: 15 * time.Minute}
+}
+
 // Errors of Request, Complete and Deny.
 var (
 	// ErrUnknownRequest: the authorization request is unknown, expired or
@@ -111,6 +126,11 @@ type Options struct {
 	Now              func() time.Time // nil: time.Now
 	Log              *slog.Logger     // nil: discard
 	HTTPClient       *http.Client     // for back-channel logout; nil: a client with a 5 s timeout
+	// AddressKey names the network a request comes from, for
+	// AuthorizeLimit (the portal's: behind a trusted proxy, and an IPv6
+	// /64 as one); nil: the connection's IP address.
+	AddressKey     func(*http.Request) string
+	AuthorizeLimit AuthorizeLimit // zero: DefaultAuthorizeLimit
 }
 
 // Provider is the OpenID Connect provider.
@@ -123,6 +143,8 @@ type Provider struct {
 	now        func() time.Time
 	log        *slog.Logger
 	httpClient *http.Client
+	addressKey func(*http.Request) string
+	authzLimit AuthorizeLimit
 	keys       *keyCache
 	subjectKey []byte
 	subjects   sync.Pool // of HMAC-SHA-256 keyed with subjectKey (Subject)
@@ -146,6 +168,16 @@ func New(ctx context.Context, o Options) (*Provider, error) {
 	p := &Provider{
 		st: o.Store, ring: o.Keys, issuer: trimSlash(o.Issuer), idle: o.SessionIdle, abs: o.SessionAbsolute,
 		now: o.Now, log: o.Log, httpClient: o.HTTPClient, clients: map[string]*client{},
+		addressKey: o.AddressKey, authzLimit: o.AuthorizeLimit,
+	}
+	if p.addressKey == nil {
+		p.addressKey = remoteIP
+	}
+	if d := DefaultAuthorizeLimit(); p.authzLimit.Requests <= 0 {
+		p.authzLimit.Requests = d.Requests
+	}
+	if d := DefaultAuthorizeLimit(); p.authzLimit.Window <= 0 {
+		p.authzLimit.Window = d.Window
 	}
 	if p.now == nil {
 		p.now = time.Now

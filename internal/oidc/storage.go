@@ -80,8 +80,10 @@ func (r *refreshRequest) SetCurrentScopes(s []string) { r.scopes = s }
 // and whether the store was unavailable, which op cannot tell from a
 // refusal (see outageWriter).
 type reqState struct {
-	clientID string
-	outage   bool
+	clientID  string
+	outage    bool
+	address   string        // the network the request comes from (Options.AddressKey)
+	throttled time.Duration // over AuthorizeLimit: the window to wait
 }
 
 type stateKey struct{}
@@ -142,6 +144,18 @@ func (s *storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, 
 		return nil, oidc.ErrInvalidRequest().WithDescription("state, nonce or login_hint too long")
 	}
 	now := p.now().UTC()
+	if st, ok := ctx.Value(stateKey{}).(*reqState); ok {
+		// Reserved before the row is written, in one atomic statement:
+		// simultaneous requests cannot go past the limit.
+		ok, err := p.st.ReserveAddressAttempt(ctx, "authorize/addr/"+st.address, now, p.authzLimit.Window, p.authzLimit.Requests)
+		if err != nil {
+			return nil, s.seen(ctx, err)
+		}
+		if !ok {
+			st.throttled = p.authzLimit.Window
+			return nil, oidc.ErrServerError().WithDescription("too many authorization requests from this network")
+		}
+	}
 	r := store.OIDCAuthRequest{
 		ID: randomToken(24), ClientID: c.cfg.ID, RedirectURI: req.RedirectURI, Scopes: c.allowedScopes(req.Scopes),
 		State: req.State, Nonce: req.Nonce, CodeChallenge: req.CodeChallenge, Prompt: prompt, MaxAge: maxAge,

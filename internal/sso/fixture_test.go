@@ -61,6 +61,12 @@ const (
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
+	return newFixtureWith(t, nil)
+}
+
+// newFixtureWith is newFixture with the provider's options changed by set.
+func newFixtureWith(t *testing.T, set func(*oidc.Options)) *fixture {
+	t.Helper()
 	clk := authtest.NewClock(time.Now())
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 	env := authtest.New(t, clk, authtest.WithLog(log))
@@ -96,13 +102,17 @@ func newFixture(t *testing.T) *fixture {
 
 	// The portal and its provider, as cmd/sesame's app.site builds them.
 	policy := auth.DefaultSessionPolicy()
-	p, err := oidc.New(t.Context(), oidc.Options{
+	opts := oidc.Options{
 		Store: env.DB, Keys: env.Auth.Keys, Issuer: f.portal, Clients: clients,
 		SessionIdle: policy.Idle, SessionAbsolute: policy.Absolute, Now: clk.Now, Log: log,
 		// Back-channel logout posts to the applications' TLS servers.
 		HTTPClient: &http.Client{Transport: lateTransport{portalSrv}, Timeout: 5 * time.Second,
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
-	})
+	}
+	if set != nil {
+		set(&opts)
+	}
+	p, err := oidc.New(t.Context(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,10 +10,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"sesame/internal/account"
 	"sesame/internal/admin"
 	"sesame/internal/i18n"
+	"sesame/internal/oidc"
 )
 
 // The single sign-on paths of the guides, end to end over HTTP: Finagora's
@@ -35,6 +37,7 @@ type language struct {
 	badLogin     string // error.app_login: an application's request refused without a redirect
 	badLogout    string // error.app_logout
 	unavailable  string // error.unavailable
+	throttled    string // error.address_throttled
 	// Finagora.
 	tiers, office, logout, login string
 }
@@ -49,6 +52,7 @@ var languages = []language{
 		badLogin:     "La demande de connexion de l'application n'est pas valide ou a expiré.",
 		badLogout:    "Vous êtes peut-être encore connecté ici",
 		unavailable:  "Le portail ne parvient pas à joindre sa base de données pour le moment.",
+		throttled:    "Trop de tentatives depuis votre réseau.",
 		tiers:        "Courtier (Tiers)", office: "Bureau", logout: "Se déconnecter", login: "Se connecter"},
 	{lang: i18n.NL, accept: "nl-BE,nl;q=0.9",
 		loginApp: "Inloggen bij Finagora", loginApp2: "Inloggen bij " + finagora2App,
@@ -59,6 +63,7 @@ var languages = []language{
 		badLogin:     "De loginaanvraag van de applicatie is ongeldig of verlopen.",
 		badLogout:    "Misschien ben je hier nog ingelogd",
 		unavailable:  "Het portaal kan zijn databank op dit moment niet bereiken.",
+		throttled:    "Te veel pogingen vanaf uw netwerk.",
 		tiers:        "Makelaar (Tiers)", office: "Kantoor", logout: "Uitloggen", login: "Inloggen"},
 	{lang: i18n.EN, accept: "en-GB,en;q=0.9",
 		loginApp: "Log in to Finagora", loginApp2: "Log in to " + finagora2App,
@@ -69,6 +74,7 @@ var languages = []language{
 		badLogin:     "The application's login request is not valid or has expired.",
 		badLogout:    "You may still be logged in here",
 		unavailable:  "The portal cannot reach its database right now.",
+		throttled:    "Too many attempts from your network.",
 		tiers:        "Broker (Tiers)", office: "Office", logout: "Log out", login: "Log in"},
 }
 
@@ -521,6 +527,32 @@ func TestFlowDatabaseOutage(t *testing.T) {
 			if b.csp == "" || strings.Contains(b.body, "server_error") {
 				t.Errorf("not the portal's page (CSP %q):\n%s", b.csp, b.body)
 			}
+		})
+	}
+}
+
+// TestFlowAuthorizeLimit: past its network's budget of authorization
+// requests, a person is told to wait, in their language, at the portal —
+// the application is not sent an error.
+func TestFlowAuthorizeLimit(t *testing.T) {
+	f := newFixtureWith(t, func(o *oidc.Options) { o.AuthorizeLimit = oidc.AuthorizeLimit{Requests: 2, Window: 15 * time.Minute} })
+	app := f.apps[finagoraID]
+	request := f.portal + "/authorize?" + url.Values{"client_id": {finagoraID}, "redirect_uri": {app + "/callback"},
+		"response_type": {"code"}, "scope": {"openid"}, "state": {"s1"}, "code_challenge": {strings.Repeat("a", 43)},
+		"code_challenge_method": {"S256"}}.Encode()
+	for range 2 {
+		b := f.browser("fr").on(t)
+		b.get(request)
+		b.at("within the budget", f.portal, "/login")
+	}
+	for _, l := range languages {
+		t.Run(string(l.lang), func(t *testing.T) {
+			b := f.browser(l.accept).on(t)
+			b.get(request)
+			if b.status != http.StatusTooManyRequests || b.url.Host != strings.TrimPrefix(f.portal, "https://") || b.header.Get("Retry-After") != "900" {
+				t.Fatalf("%d at %s (Retry-After %q), want 429 at the portal, Retry-After 900", b.status, b.url, b.header.Get("Retry-After"))
+			}
+			b.expectText("over the budget", l.throttled, `<html lang="`+string(l.lang)+`"`)
 		})
 	}
 }

@@ -56,6 +56,8 @@ func refusalsAsPages(portal *web.Server, next http.Handler, key string) http.Han
 		}
 		e := &web.Error{Status: rw.status, Key: key, Err: fmt.Errorf("the provider refused the request with %d", rw.status)}
 		switch {
+		case rw.status == http.StatusTooManyRequests:
+			e.Key = "error.address_throttled" // Retry-After as the provider set it
 		case rw.status == http.StatusServiceUnavailable:
 			w.Header().Set("Retry-After", "5")
 			e.Key = "error.unavailable"

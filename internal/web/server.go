@@ -525,8 +525,13 @@ func (s *Server) parseForm(w http.ResponseWriter, r *http.Request, fields ...str
 const maxField = 1024
 
 // clientAddr is the request's client address, for throttling and audit.
-func (s *Server) clientAddr(r *http.Request) string {
-	if s.opts.TrustProxy {
+func (s *Server) clientAddr(r *http.Request) string { return ClientAddr(r, s.opts.TrustProxy) }
+
+// ClientAddr is the address r comes from: X-Forwarded-For's last hop when
+// trustProxy (set only behind a proxy that appends it), else the
+// connection's.
+func ClientAddr(r *http.Request, trustProxy bool) string {
+	if trustProxy {
 		if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
 			parts := strings.Split(xff, ",")
 			if ip := net.ParseIP(strings.TrimSpace(parts[len(parts)-1])); ip != nil {
