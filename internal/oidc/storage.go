@@ -153,7 +153,8 @@ func (s *storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, 
 		}
 		if !ok {
 			st.throttled = p.authzLimit.Window
-			return nil, oidc.ErrServerError().WithDescription("too many authorization requests from this network")
+			// Not server_error: op logs that at ERROR, and anyone can cause this.
+			return nil, &oidc.Error{ErrorType: "temporarily_unavailable", Description: "too many authorization requests from this network"}
 		}
 	}
 	r := store.OIDCAuthRequest{
