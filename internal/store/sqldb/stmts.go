@@ -115,15 +115,23 @@ type cachedDB struct {
 	w *writers
 }
 
+// turn waits for a write's turn (see writers); a read needs none.
+func (q cachedDB) turn(ctx context.Context, query string) (leave func(), err error) {
+	if !isWrite(query) {
+		return noTurn, nil
+	}
+	return q.w.enter(ctx)
+}
+
+func noTurn() {}
+
 func (q cachedDB) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	st := q.c.stmt(ctx, query)
-	if isWrite(query) {
-		leave, err := q.w.enter(ctx)
-		if err != nil {
-			return nil, err
-		}
-		defer leave()
+	leave, err := q.turn(ctx, query)
+	if err != nil {
+		return nil, err
 	}
+	defer leave()
 	if st != nil {
 		return st.ExecContext(ctx, args...)
 	}
@@ -132,13 +140,11 @@ func (q cachedDB) ExecContext(ctx context.Context, query string, args ...any) (s
 
 func (q cachedDB) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	st := q.c.stmt(ctx, query)
-	if isWrite(query) {
-		leave, err := q.w.enter(ctx)
-		if err != nil {
-			return nil, err
-		}
-		defer leave()
+	leave, err := q.turn(ctx, query)
+	if err != nil {
+		return nil, err
 	}
+	defer leave()
 	if st != nil {
 		return st.QueryContext(ctx, args...)
 	}
@@ -147,13 +153,11 @@ func (q cachedDB) QueryContext(ctx context.Context, query string, args ...any) (
 
 func (q cachedDB) QueryRowContext(ctx context.Context, query string, args ...any) row {
 	st := q.c.stmt(ctx, query)
-	if isWrite(query) {
-		leave, err := q.w.enter(ctx)
-		if err != nil {
-			return errRow{err}
-		}
-		defer leave()
+	leave, err := q.turn(ctx, query)
+	if err != nil {
+		return errRow{err}
 	}
+	defer leave()
 	if st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
