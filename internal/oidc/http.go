@@ -45,9 +45,9 @@ func (p *Provider) wrap(next http.Handler) http.Handler {
 			if r.URL.Path == pathAuthorize {
 				state.address = p.addressKey(r)
 			}
-			w = &outageWriter{ResponseWriter: w, st: state}
+			w = &replacingWriter{ResponseWriter: w, st: state}
 		case pathToken, pathRevoke:
-			w = &outageWriter{ResponseWriter: w, st: state, api: true}
+			w = &replacingWriter{ResponseWriter: w, st: state, api: true}
 		}
 		switch r.URL.Path {
 		case pathDiscovery:
@@ -116,61 +116,59 @@ func (p *Provider) refuseRequestURI(w http.ResponseWriter, r *http.Request) bool
 	return true
 }
 
-// outageWriter answers 503 instead of op's answer when the store was
-// unavailable during the request. op turns every storage failure on the
-// browser routes into "invalid request" (400), or into server_error sent
-// back to the application: the person would be told their link is wrong,
-// or sent away, when trying the same address again in a moment is all it
-// takes. The portal shows its "try again in a few seconds" page for the 503
-// (package sso). An application calling the token or revocation endpoint
-// (api) gets RFC 6749's server_error with Retry-After, whatever op made of
-// the failure: never invalid_grant for a code or refresh token that is
-// still good, nor a revocation reported done.
-type outageWriter struct {
+// replacingWriter replaces op's answer when the request went over its
+// network's AuthorizeLimit (429, to the person: the application is sent
+// nothing), or when the store was unavailable during it (503). op turns
+// every storage failure on the browser routes into "invalid request" (400)
+// or into server_error sent back to the application: the person would be
+// told their link is wrong, or sent away, when trying the same address
+// again in a moment is all it takes; the portal shows its translated pages
+// for both statuses (package sso). An application calling the token or
+// revocation endpoint (api) gets RFC 6749's server_error with Retry-After
+// whatever op made of an outage: never invalid_grant for a code or refresh
+// token that is still good, nor a revocation reported done.
+type replacingWriter struct {
 	http.ResponseWriter
 	st      *reqState
 	api     bool
 	wrote   bool
-	swallow bool // the body of the answer replaced
+	swallow bool // op's body is dropped: the answer was replaced
 }
 
-func (w *outageWriter) WriteHeader(code int) {
+func (w *replacingWriter) WriteHeader(code int) {
 	if w.wrote {
 		return
 	}
 	w.wrote = true
-	if w.st.throttled > 0 {
-		// Over AuthorizeLimit: said to the person, not to the application.
-		w.swallow = true
-		h := w.Header()
-		h.Del("Location")
-		h.Del("Content-Length")
-		h.Set("Content-Type", "text/plain; charset=utf-8")
-		h.Set("Retry-After", strconv.Itoa(int(w.st.throttled.Seconds())))
-		w.ResponseWriter.WriteHeader(http.StatusTooManyRequests)
-		w.ResponseWriter.Write([]byte("too many login requests from your network: try again later\n"))
-		return
-	}
-	if !w.st.outage || !(w.api || code >= 400 || isErrorRedirect(code, w.Header().Get("Location"))) {
+	switch {
+	case w.st.throttled > 0:
+		w.replace(http.StatusTooManyRequests, int(w.st.throttled.Seconds()), "too many login requests from your network: try again later\n")
+	case !w.st.outage || !(w.api || code >= 400 || isErrorRedirect(code, w.Header().Get("Location"))):
 		w.ResponseWriter.WriteHeader(code)
-		return
+	case w.api:
+		w.replace(0, 1, "")
+		writeOAuthError(w.ResponseWriter, http.StatusServiceUnavailable, oidc.ErrServerError().WithDescription("temporarily unavailable, try again"))
+	default:
+		w.replace(http.StatusServiceUnavailable, 5, "temporarily unavailable: try again in a few seconds\n")
 	}
+}
+
+// replace drops op's answer for status (none: the caller writes it) with a
+// plain-text body and Retry-After.
+func (w *replacingWriter) replace(status, retryAfter int, body string) {
 	w.swallow = true
 	h := w.Header()
 	h.Del("Location")
 	h.Del("Content-Length")
-	if w.api {
-		h.Set("Retry-After", "1")
-		writeOAuthError(w.ResponseWriter, http.StatusServiceUnavailable, oidc.ErrServerError().WithDescription("temporarily unavailable, try again"))
-		return
+	h.Set("Retry-After", strconv.Itoa(retryAfter))
+	if status != 0 {
+		h.Set("Content-Type", "text/plain; charset=utf-8")
+		w.ResponseWriter.WriteHeader(status)
+		w.ResponseWriter.Write([]byte(body))
 	}
-	h.Set("Content-Type", "text/plain; charset=utf-8")
-	h.Set("Retry-After", "5")
-	w.ResponseWriter.WriteHeader(http.StatusServiceUnavailable)
-	w.ResponseWriter.Write([]byte("temporarily unavailable: try again in a few seconds\n"))
 }
 
-func (w *outageWriter) Write(b []byte) (int, error) {
+func (w *replacingWriter) Write(b []byte) (int, error) {
 	if !w.wrote {
 		w.WriteHeader(http.StatusOK)
 	}

@@ -173,11 +173,12 @@ func New(ctx context.Context, o Options) (*Provider, error) {
 	if p.addressKey == nil {
 		p.addressKey = remoteIP
 	}
-	if d := DefaultAuthorizeLimit(); p.authzLimit.Requests <= 0 {
-		p.authzLimit.Requests = d.Requests
+	def := DefaultAuthorizeLimit()
+	if p.authzLimit.Requests <= 0 {
+		p.authzLimit.Requests = def.Requests
 	}
-	if d := DefaultAuthorizeLimit(); p.authzLimit.Window <= 0 {
-		p.authzLimit.Window = d.Window
+	if p.authzLimit.Window <= 0 {
+		p.authzLimit.Window = def.Window
 	}
 	if p.now == nil {
 		p.now = time.Now

@@ -77,8 +77,9 @@ func (r *refreshRequest) SetCurrentScopes(s []string) { r.scopes = s }
 
 // reqState carries, through one HTTP request, the client being served, so
 // SigningKey (which op calls without it) signs with the client's algorithm;
-// and whether the store was unavailable, which op cannot tell from a
-// refusal (see outageWriter).
+// whether the store was unavailable, which op cannot tell from a refusal;
+// and the request's network and whether it went over its budget (see
+// replacingWriter).
 type reqState struct {
 	clientID  string
 	outage    bool
