@@ -307,7 +307,6 @@ func TestAuthorizeLimit(t *testing.T) {
 	srv := httptest.NewServer(p.Handler())
 	t.Cleanup(srv.Close)
 	u := strings.Replace(e.authURL(map[string]string{"client_id": "rs", "code_challenge": challenge, "code_challenge_method": "S256"}), e.issuer, srv.URL, 1)
-	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	get := func(network string) *http.Response {
 		req, _ := http.NewRequest(http.MethodGet, u, nil)
 		req.Header.Set("X-Test-Network", network)

@@ -512,7 +512,6 @@ func TestBrowserRoutesStoreDown(t *testing.T) {
 	e.login(t)
 	_, tok := e.tokens(t, "rs", "RS256")
 	idToken, _ := tok.Extra("id_token").(string)
-	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	get := func(u string) *http.Response {
 		t.Helper()
 		resp, err := noFollow.Get(u)
