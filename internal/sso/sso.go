@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 
 	"sesame/internal/oidc"
@@ -57,7 +58,12 @@ func refusalsAsPages(portal *web.Server, next http.Handler, key string) http.Han
 		e := &web.Error{Status: rw.status, Key: key, Err: fmt.Errorf("the provider refused the request with %d", rw.status)}
 		switch {
 		case rw.status == http.StatusTooManyRequests:
-			e.Key = "error.address_throttled" // Retry-After as the provider set it
+			// The provider's budget per network: its Retry-After is the
+			// window, which the page says too.
+			secs, _ := strconv.Atoi(w.Header().Get("Retry-After"))
+			err := e.Err
+			e = web.Throttled(w, time.Duration(secs)*time.Second)
+			e.Err = err
 		case rw.status == http.StatusServiceUnavailable:
 			w.Header().Set("Retry-After", "5")
 			e.Key = "error.unavailable"

@@ -419,8 +419,7 @@ func (s *Server) handleAdminAct(w http.ResponseWriter, r *http.Request, c consol
 			s.render(w, r, http.StatusUnprocessableEntity, "admin_confirm", p)
 			return nil
 		case errors.Is(err, auth.ErrAddressThrottled):
-			w.Header().Set("Retry-After", "900")
-			p.Error = p.T("error.address_throttled")
+			p.Error = s.throttled(w, p.Base)
 			s.render(w, r, http.StatusTooManyRequests, "admin_confirm", p)
 			return nil
 		case err != nil:

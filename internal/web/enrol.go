@@ -293,8 +293,7 @@ func (s *Server) enrolFailed(w http.ResponseWriter, r *http.Request, p enrolPage
 		status = http.StatusUnauthorized
 	case errors.Is(err, auth.ErrAddressThrottled):
 		s.metrics.outcome("enrol", "throttled")
-		w.Header().Set("Retry-After", "900")
-		p.Error = p.T("error.address_throttled")
+		p.Error = s.throttled(w, p.Base)
 		status = http.StatusTooManyRequests
 	case errors.As(err, &invalid):
 		p.FieldError[fieldOf(invalid.Key)] = invalid.Key

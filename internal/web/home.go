@@ -301,8 +301,7 @@ func (s *Server) credentialsFailed(w http.ResponseWriter, r *http.Request, flow 
 		show(http.StatusUnauthorized, b.T("error.credentials"))
 	case errors.Is(err, auth.ErrAddressThrottled):
 		s.metrics.outcome(flow, "throttled")
-		w.Header().Set("Retry-After", "900")
-		show(http.StatusTooManyRequests, b.T("error.address_throttled"))
+		show(http.StatusTooManyRequests, s.throttled(w, b))
 	case errors.Is(err, auth.ErrBusy):
 		// The form again, so the person only has to press the button.
 		e := s.busy(w, err)

@@ -250,8 +250,7 @@ func (s *Server) linkFailed(w http.ResponseWriter, r *http.Request, p passwordNe
 		return nil
 	case errors.Is(err, auth.ErrAddressThrottled):
 		s.metrics.outcome("password_reset", "throttled")
-		w.Header().Set("Retry-After", "900")
-		p.Invalid, p.Error = true, p.T("error.address_throttled")
+		p.Invalid, p.Error = true, s.throttled(w, p.Base)
 		s.render(w, r, http.StatusTooManyRequests, "password_new", p)
 		return nil
 	}

@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -623,26 +624,47 @@ func TestLockout(t *testing.T) {
 }
 
 // Too many failures from one address refuse every login from it, whatever
-// the account, until the window passes.
+// the account, until the window passes; the page and Retry-After say how
+// long that is, as configured.
 func TestAddressLimit(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	e.createAccount(account.Tiers, janID, janPass, i18n.EN)
-	secret := e.browser("en").enrol(account.Tiers, janID, janPass)
-	b := e.browser("en")
-	for i := range e.auth.AddressLimit.Failures {
-		// Different unknown accounts, so no account lock is involved.
-		if st, _ := b.login(account.Tiers, "nobody"+string(rune('a'+i%26))+"@example.be", janPass, "123456"); st != http.StatusUnauthorized {
-			t.Fatalf("failure %d: %d", i, st)
-		}
-	}
-	st, _ := b.login(account.Tiers, janID, janPass, e.code(secret))
-	if st != http.StatusTooManyRequests || b.errorMessage() != e.msg(i18n.EN, "error.address_throttled") || b.last.Header.Get("Retry-After") == "" {
-		t.Fatalf("over the address limit: %d %q, Retry-After %q", st, b.errorMessage(), b.last.Header.Get("Retry-After"))
-	}
-	e.clock.Add(e.auth.AddressLimit.Window)
-	if st, _ := b.login(account.Tiers, janID, janPass, e.code(secret)); st != 200 || !b.loggedIn() {
-		t.Fatalf("after the window: %d %q", st, b.errorMessage())
+	for _, c := range []struct {
+		window     time.Duration
+		lang       i18n.Lang
+		minutes    int
+		retryAfter string
+	}{
+		{15 * time.Minute, i18n.EN, 15, "900"}, // the default
+		{time.Hour, i18n.NL, 60, "3600"},
+		{90 * time.Second, i18n.FR, 2, "90"},
+		{time.Minute, i18n.EN, 1, "60"}, // the singular
+	} {
+		t.Run(c.window.String(), func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			e.auth.AddressLimit.Window = c.window
+			e.createAccount(account.Tiers, janID, janPass, c.lang)
+			secret := e.browser(string(c.lang)).enrol(account.Tiers, janID, janPass)
+			b := e.browser(string(c.lang))
+			for i := range e.auth.AddressLimit.Failures {
+				// Different unknown accounts, so no account lock is involved.
+				if st, _ := b.login(account.Tiers, "nobody"+string(rune('a'+i%26))+"@example.be", janPass, "123456"); st != http.StatusUnauthorized {
+					t.Fatalf("failure %d: %d", i, st)
+				}
+			}
+			st, _ := b.login(account.Tiers, janID, janPass, e.code(secret))
+			want := e.web.cat.N(c.lang, "error.address_throttled", c.minutes)
+			if st != http.StatusTooManyRequests || b.errorMessage() != want || b.last.Header.Get("Retry-After") != c.retryAfter {
+				t.Fatalf("over the address limit: %d %q, Retry-After %q; want %q, %s", st, b.errorMessage(), b.last.Header.Get("Retry-After"), want, c.retryAfter)
+			}
+			if !strings.Contains(want, strconv.Itoa(c.minutes)+" minut") {
+				t.Fatalf("the message does not say %d minutes: %q", c.minutes, want)
+			}
+			e.clock.Add(c.window)
+			if st, _ := b.login(account.Tiers, janID, janPass, e.code(secret)); st != 200 || !b.loggedIn() {
+				t.Fatalf("after the window: %d %q", st, b.errorMessage())
+			}
+		})
 	}
 }
 

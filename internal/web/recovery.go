@@ -76,8 +76,7 @@ func (s *Server) handleRecoveryCodesNew(w http.ResponseWriter, r *http.Request) 
 		s.render(w, r, http.StatusUnprocessableEntity, "home", p)
 		return nil
 	case errors.Is(err, auth.ErrAddressThrottled):
-		w.Header().Set("Retry-After", "900")
-		p.Error = p.T("error.address_throttled")
+		p.Error = s.throttled(w, p.Base)
 		s.render(w, r, http.StatusTooManyRequests, "home", p)
 		return nil
 	case errors.Is(err, auth.ErrNotEnrolled):

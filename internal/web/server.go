@@ -222,6 +222,7 @@ func (s *Server) stampArrival(next http.Handler) http.Handler {
 type Error struct {
 	Status int
 	Key    string
+	Count  int // a plural message's count (see Throttled); 0: Key is not plural
 	Err    error
 }
 
@@ -284,10 +285,14 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) 
 	s.opts.Log.Log(r.Context(), level, "request failed", "method", r.Method, "route", r.Pattern, "status", e.Status,
 		"request_id", RequestID(r.Context()), "err", err.Error())
 	v := s.base(w, r, "error.title")
+	msg := v.T(e.Key)
+	if e.Count > 0 {
+		msg = s.cat.N(v.Lang, e.Key, e.Count)
+	}
 	s.render(w, r, e.Status, "error", struct {
 		Base
 		Message string
-	}{v, v.T(e.Key)})
+	}{v, msg})
 }
 
 // ServeError answers r with the error page for e, translated and with
@@ -304,6 +309,23 @@ func (s *Server) busy(w http.ResponseWriter, err error) *Error {
 	s.metrics.outcome("hash", "shed")
 	w.Header().Set("Retry-After", strconv.Itoa(2+mathrand.IntN(4)))
 	return &Error{Status: http.StatusServiceUnavailable, Key: "error.busy", Err: err}
+}
+
+// Throttled is the error for a request refused by a budget per network
+// whose window is window: 429, and a Retry-After and a message that say how
+// long the refusal may last (at most the window: it began with the first
+// attempt counted).
+func Throttled(w http.ResponseWriter, window time.Duration) *Error {
+	window = max(window, time.Second)
+	w.Header().Set("Retry-After", strconv.Itoa(int((window+time.Second-1)/time.Second)))
+	return &Error{Status: http.StatusTooManyRequests, Key: "error.address_throttled", Count: int((window + time.Minute - 1) / time.Minute)}
+}
+
+// throttled is Throttled for the portal's own budget per network, as its
+// pages say it: the message in b's language.
+func (s *Server) throttled(w http.ResponseWriter, b Base) string {
+	e := Throttled(w, s.opts.Auth.AddressLimit.Window)
+	return s.cat.N(b.Lang, e.Key, e.Count)
 }
 
 // Base is what every page needs: its language, translations, the CSRF
