@@ -45,7 +45,7 @@ func (p *Provider) serveUserinfo(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, http.StatusUnauthorized, oidc.ErrInvalidRequest().WithDescription("an access token is required"))
 		return
 	}
-	access, c, err := p.st.ActiveOIDCAccessClaims(r.Context(), hashToken(token), p.now())
+	access, c, err := p.st.ActiveOIDCAccessClaims(r.Context(), hashToken(token), p.now(), p.idle)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		bearerError(w, http.StatusUnauthorized, "invalid_token", "the access token is unknown, expired or revoked")
@@ -127,7 +127,7 @@ func (p *Provider) serveIntrospect(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var resp introspectionResponse
-	access, err := p.st.ActiveOIDCAccessToken(r.Context(), hashToken(token), p.now())
+	access, err := p.st.ActiveOIDCAccessToken(r.Context(), hashToken(token), p.now(), p.idle)
 	switch {
 	case err != nil && !errors.Is(err, store.ErrNotFound):
 		p.unavailable(w, r, "introspection", err)

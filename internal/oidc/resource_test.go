@@ -148,6 +148,16 @@ func TestIntrospection(t *testing.T) {
 		if _, _, m := post(t, basic); !active(m) {
 			t.Fatalf("token after the clock came back: %v", m)
 		}
+		// The session idle for its timeout (30 minutes) is over, swept
+		// or not: its tokens with it.
+		idleFor(t, e, 30*time.Minute)
+		if _, _, m := post(t, basic); !inactive(m) {
+			t.Errorf("token of an idle-expired session: %v", m)
+		}
+		idleFor(t, e, 30*time.Minute-time.Second)
+		if _, _, m := post(t, basic); !active(m) {
+			t.Fatalf("token of a session seen within its idle timeout: %v", m)
+		}
 		if code := e.revoke(t, "rs", tok.AccessToken); code != 200 {
 			t.Fatalf("revoke: %d", code)
 		}
@@ -173,6 +183,14 @@ func TestIntrospection(t *testing.T) {
 			t.Errorf("introspection = %+v", resp)
 		}
 	})
+}
+
+// idleFor makes e's Sesame session last seen d ago.
+func idleFor(t *testing.T, e *testEnv, d time.Duration) {
+	t.Helper()
+	if err := e.st.TouchSession(context.Background(), e.sessHash, e.now().Add(-d), time.Time{}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // TestUserinfoErrors is RFC 6750 as an application meets it at userinfo:
@@ -283,6 +301,14 @@ func TestUserinfoErrors(t *testing.T) {
 		e.offset.Add(-int64(defaultAccess + time.Second))
 		if code, _, _ := do(t, request{method: "GET", auth: bearer}); code != 200 {
 			t.Fatalf("token after the clock came back: %d", code)
+		}
+		idleFor(t, e, 30*time.Minute)
+		if code, h, _ := do(t, request{method: "GET", auth: bearer}); code != 401 || !strings.Contains(h.Get("WWW-Authenticate"), "invalid_token") {
+			t.Errorf("token of an idle-expired session: %d %v", code, h)
+		}
+		idleFor(t, e, 30*time.Minute-time.Second)
+		if code, _, _ := do(t, request{method: "GET", auth: bearer}); code != 200 {
+			t.Fatalf("token of a session seen within its idle timeout: %d", code)
 		}
 		if code := e.revoke(t, "rs", tok.AccessToken); code != 200 {
 			t.Fatalf("revoke: %d", code)

@@ -165,12 +165,14 @@ type OIDC interface {
 	LookupOIDCToken(ctx context.Context, hash []byte) (OIDCTokenInfo, error)
 	// ActiveOIDCAccessToken returns what the access token grants if it may
 	// be used at now: an access token, not revoked, its grant not revoked,
-	// now before its expiry, its grant's Sesame session existing. Otherwise,
-	// or if it is unknown, ErrNotFound. The decision is the one query's.
-	ActiveOIDCAccessToken(ctx context.Context, hash []byte, now time.Time) (OIDCAccess, error)
+	// now before its expiry, its grant's Sesame session existing and, if
+	// idle > 0, seen within idle before now (not idle-expired, even if not
+	// swept yet). Otherwise, or if it is unknown, ErrNotFound. The decision
+	// is the one query's.
+	ActiveOIDCAccessToken(ctx context.Context, hash []byte, now time.Time, idle time.Duration) (OIDCAccess, error)
 	// ActiveOIDCAccessClaims is ActiveOIDCAccessToken with the claims of the
 	// grant's account, in the same query: what userinfo answers from.
-	ActiveOIDCAccessClaims(ctx context.Context, hash []byte, now time.Time) (OIDCAccess, OIDCClaims, error)
+	ActiveOIDCAccessClaims(ctx context.Context, hash []byte, now time.Time, idle time.Duration) (OIDCAccess, OIDCClaims, error)
 	// GetOIDCClaims returns the claims of an account, in one query;
 	// ErrNotFound if there is no such account.
 	GetOIDCClaims(ctx context.Context, accountID int64) (OIDCClaims, error)

@@ -179,12 +179,13 @@ func claimsDest(c *store.OIDCClaims) []any {
 }
 
 // accessQuery reads an access token's OIDCAccess (see activeAccess) and
-// the columns given, if the token may be used at $2.
+// the columns given, if the token may be used at $2 and its session was
+// last seen after $3.
 func accessQuery(columns, join string) string {
 	return `SELECT g.client_id, g.account_id, g.scopes, g.amr, g.auth_time, t.created, t.expires` + columns + `
 		FROM oidc_tokens t JOIN oidc_grants g ON g.id = t.grant_id` + join + `
 		WHERE t.hash = $1 AND t.kind = '` + store.AccessToken + `' AND t.revoked = 0 AND g.revoked = 0 AND t.expires > $2
-		AND EXISTS (SELECT 1 FROM sessions s WHERE s.id_hash = g.session_hash)`
+		AND EXISTS (SELECT 1 FROM sessions s WHERE s.id_hash = g.session_hash AND s.last_seen > $3)`
 }
 
 var (
@@ -203,28 +204,32 @@ func (s *DB) LookupOIDCToken(ctx context.Context, hash []byte) (store.OIDCTokenI
 }
 
 // ActiveOIDCAccessToken returns what an access token usable at now grants.
-func (s *DB) ActiveOIDCAccessToken(ctx context.Context, hash []byte, now time.Time) (store.OIDCAccess, error) {
+func (s *DB) ActiveOIDCAccessToken(ctx context.Context, hash []byte, now time.Time, idle time.Duration) (store.OIDCAccess, error) {
 	var a store.OIDCAccess
-	err := s.activeAccess(ctx, hash, now, &a, activeAccessQuery)
+	err := s.activeAccess(ctx, hash, now, idle, &a, activeAccessQuery)
 	return a, err
 }
 
 // ActiveOIDCAccessClaims is ActiveOIDCAccessToken joined to the account's claims.
-func (s *DB) ActiveOIDCAccessClaims(ctx context.Context, hash []byte, now time.Time) (store.OIDCAccess, store.OIDCClaims, error) {
+func (s *DB) ActiveOIDCAccessClaims(ctx context.Context, hash []byte, now time.Time, idle time.Duration) (store.OIDCAccess, store.OIDCClaims, error) {
 	var a store.OIDCAccess
 	var c store.OIDCClaims
-	if err := s.activeAccess(ctx, hash, now, &a, activeClaimsQuery, claimsDest(&c)...); err != nil {
+	if err := s.activeAccess(ctx, hash, now, idle, &a, activeClaimsQuery, claimsDest(&c)...); err != nil {
 		return store.OIDCAccess{}, store.OIDCClaims{}, err
 	}
 	return a, c, nil
 }
 
 // activeAccess runs an accessQuery into a, and its further columns into extra.
-func (s *DB) activeAccess(ctx context.Context, hash []byte, now time.Time, a *store.OIDCAccess, query string, extra ...any) error {
+func (s *DB) activeAccess(ctx context.Context, hash []byte, now time.Time, idle time.Duration, a *store.OIDCAccess, query string, extra ...any) error {
 	var scopes, amr string
 	var authTime, created, expires int64
+	var seenAfter int64 // every session's last_seen is later
+	if idle > 0 {
+		seenAfter = ms(now.Add(-idle))
+	}
 	dest := append([]any{&a.ClientID, &a.AccountID, &scopes, &amr, &authTime, &created, &expires}, extra...)
-	if err := s.q.QueryRowContext(ctx, query, hash, ms(now)).Scan(dest...); err != nil {
+	if err := s.q.QueryRowContext(ctx, query, hash, ms(now), seenAfter).Scan(dest...); err != nil {
 		*a = store.OIDCAccess{}
 		return mapErr(err)
 	}

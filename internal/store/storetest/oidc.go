@@ -91,6 +91,7 @@ func testOIDCActiveAccess(t *testing.T, s store.Store) {
 	}
 	a := newAccount(t, s, account.Tiers, "active-access@example.be", o.ID)
 	now := t0.Add(time.Minute)
+	const idle = 30 * time.Minute // the sessions' idle timeout
 	// grant makes a grant of a new session with an access token "name-at"
 	// and a refresh token "name-rt", valid until t0 + 5 minutes.
 	grant := func(name string) (store.OIDCGrant, store.Session) {
@@ -124,11 +125,15 @@ func testOIDCActiveAccess(t *testing.T, s store.Store) {
 	want := store.OIDCAccess{ClientID: "app-live", AccountID: a.ID, Scopes: []string{"openid", "sesame"}, AMR: []string{"pwd", "otp"},
 		AuthTime: t0.Add(-time.Second), Issued: t0, Expires: t0.Add(5 * time.Minute)}
 	wantClaims := store.OIDCClaims{AccountID: a.ID, Type: account.Tiers, Identifier: a.Identifier, Name: a.Name, Lang: a.Lang, OfficeID: o.ID, OfficeName: o.Name}
-	if got, err := s.ActiveOIDCAccessToken(ctx, []byte("live-at"), now); err != nil || !cmp.Equal(got, want) {
-		t.Errorf("ActiveOIDCAccessToken = %+v, %v; want %+v", got, err, want)
-	}
-	if got, c, err := s.ActiveOIDCAccessClaims(ctx, []byte("live-at"), now); err != nil || !cmp.Equal(got, want) || c != wantClaims {
-		t.Errorf("ActiveOIDCAccessClaims = %+v, %+v, %v; want %+v, %+v", got, c, err, want, wantClaims)
+	// The session was last seen at t0: live for an idle timeout of 30
+	// minutes, of a millisecond over a minute, or none.
+	for _, idle := range []time.Duration{idle, time.Minute + time.Millisecond, 0} {
+		if got, err := s.ActiveOIDCAccessToken(ctx, []byte("live-at"), now, idle); err != nil || !cmp.Equal(got, want) {
+			t.Errorf("idle %s: ActiveOIDCAccessToken = %+v, %v; want %+v", idle, got, err, want)
+		}
+		if got, c, err := s.ActiveOIDCAccessClaims(ctx, []byte("live-at"), now, idle); err != nil || !cmp.Equal(got, want) || c != wantClaims {
+			t.Errorf("idle %s: ActiveOIDCAccessClaims = %+v, %+v, %v; want %+v, %+v", idle, got, c, err, want, wantClaims)
+		}
 	}
 
 	grant("revoked-token")
@@ -147,24 +152,28 @@ func testOIDCActiveAccess(t *testing.T, s store.Store) {
 		name string
 		hash string
 		at   time.Time
+		idle time.Duration
 	}{
-		{"unknown", "nothing-at", now},
-		{"a refresh token", "live-rt", now},
-		{"at its expiry", "live-at", t0.Add(5 * time.Minute)},
-		{"after its expiry", "live-at", t0.Add(time.Hour)},
-		{"revoked", "revoked-token-at", now},
-		{"its grant revoked", "revoked-grant-at", now},
-		{"its session ended", "ended-at", now},
+		{"unknown", "nothing-at", now, idle},
+		{"a refresh token", "live-rt", now, idle},
+		{"at its expiry", "live-at", t0.Add(5 * time.Minute), idle},
+		{"after its expiry", "live-at", t0.Add(time.Hour), idle},
+		{"revoked", "revoked-token-at", now, idle},
+		{"its grant revoked", "revoked-grant-at", now, idle},
+		{"its session ended", "ended-at", now, idle},
+		// Last seen a minute ago: idle-expired, though not swept yet.
+		{"its session idle for the timeout", "live-at", now, time.Minute},
+		{"its session idle past the timeout", "live-at", now, time.Second},
 	} {
-		if got, err := s.ActiveOIDCAccessToken(ctx, []byte(tc.hash), tc.at); !errors.Is(err, store.ErrNotFound) || !cmp.Equal(got, store.OIDCAccess{}) {
+		if got, err := s.ActiveOIDCAccessToken(ctx, []byte(tc.hash), tc.at, tc.idle); !errors.Is(err, store.ErrNotFound) || !cmp.Equal(got, store.OIDCAccess{}) {
 			t.Errorf("%s: ActiveOIDCAccessToken = %+v, %v; want ErrNotFound", tc.name, got, err)
 		}
-		if got, c, err := s.ActiveOIDCAccessClaims(ctx, []byte(tc.hash), tc.at); !errors.Is(err, store.ErrNotFound) || !cmp.Equal(got, store.OIDCAccess{}) || c != (store.OIDCClaims{}) {
+		if got, c, err := s.ActiveOIDCAccessClaims(ctx, []byte(tc.hash), tc.at, tc.idle); !errors.Is(err, store.ErrNotFound) || !cmp.Equal(got, store.OIDCAccess{}) || c != (store.OIDCClaims{}) {
 			t.Errorf("%s: ActiveOIDCAccessClaims = %+v, %+v, %v; want ErrNotFound", tc.name, got, c, err)
 		}
 	}
 	// A millisecond before its expiry it still works.
-	if _, err := s.ActiveOIDCAccessToken(ctx, []byte("live-at"), t0.Add(5*time.Minute-time.Millisecond)); err != nil {
+	if _, err := s.ActiveOIDCAccessToken(ctx, []byte("live-at"), t0.Add(5*time.Minute-time.Millisecond), idle); err != nil {
 		t.Errorf("a millisecond before expiry: %v", err)
 	}
 }
@@ -222,7 +231,7 @@ func testOIDCAuthRequests(t *testing.T, s store.Store) {
 	}
 	wantClaims := store.OIDCClaims{AccountID: a.ID, Type: a.Type, Identifier: a.Identifier, Name: a.Name, Lang: a.Lang}
 	wantAccess := store.OIDCAccess{ClientID: "app", AccountID: a.ID, Scopes: r.Scopes, AMR: r.AMR, AuthTime: t0, Issued: t0, Expires: t0.Add(5 * time.Minute)}
-	if ac, c, err := s.ActiveOIDCAccessClaims(ctx, []byte("at1"), t0.Add(time.Second)); err != nil || !cmp.Equal(ac, wantAccess) || c != wantClaims {
+	if ac, c, err := s.ActiveOIDCAccessClaims(ctx, []byte("at1"), t0.Add(time.Second), 0); err != nil || !cmp.Equal(ac, wantAccess) || c != wantClaims {
 		t.Errorf("ActiveOIDCAccessClaims = %+v, %+v, %v; want %+v and %+v", ac, c, err, wantAccess, wantClaims)
 	}
 	if c, err := s.GetOIDCClaims(ctx, a.ID); err != nil || c != wantClaims {
