@@ -10,8 +10,9 @@ import (
 	"testing"
 )
 
-// The authorize and token endpoints never answer 5xx, whatever the
-// parameters.
+// The browser routes (authorize, its callback, end_session) and the token
+// endpoint never answer 5xx, whatever the parameters, in the address or in
+// a form.
 func FuzzAuthorize(f *testing.F) {
 	e := newTestEnv(f, nil, nil, testClients(""))
 	e.login(f)
@@ -22,12 +23,14 @@ func FuzzAuthorize(f *testing.F) {
 		"request=eyJhbGciOiJub25lIn0.e30.&client_id=rs",
 		"client_id=rs&response_type=code&scope=openid&redirect_uri=http%3A%2F%2F127.0.0.1%3A1%2Fcb&ui_locales=%ff&response_mode=fragment",
 		"id_token_hint=a.b.c&client_id=rs&scope=openid",
+		"state=%zz",
+		"a=1;b=2&post_logout_redirect_uri=http%3A%2F%2F127.0.0.1%3A1%2Fbye",
 	} {
 		f.Add(s)
 	}
 	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	f.Fuzz(func(t *testing.T, query string) {
-		for _, path := range []string{pathAuthorize, pathCallback} {
+		for _, path := range []string{pathAuthorize, pathCallback, pathEndSession} {
 			resp, err := c.Get(e.issuer + path + "?" + query)
 			if err != nil {
 				return // not a valid URL: the request never left
@@ -35,7 +38,17 @@ func FuzzAuthorize(f *testing.F) {
 			io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()
 			if resp.StatusCode >= 500 {
-				t.Errorf("%s?%s: status %d", path, query, resp.StatusCode)
+				t.Errorf("GET %s?%s: status %d", path, query, resp.StatusCode)
+			}
+			// The browser routes take a form too (end_session, a form_post).
+			resp, err = c.Post(e.issuer+path, "application/x-www-form-urlencoded", strings.NewReader(query))
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode >= 500 {
+				t.Errorf("POST %s %q: status %d", path, query, resp.StatusCode)
 			}
 		}
 	})

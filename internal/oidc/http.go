@@ -72,6 +72,14 @@ func (p *Provider) wrap(next http.Handler) http.Handler {
 				op.RequestError(w, r, oidc.ErrUnsupportedGrantType().WithDescription("only authorization_code and refresh_token"), nil)
 				return
 			}
+		case pathEndSession:
+			// op answers a request it cannot parse or decode with 500, and
+			// the portal would log it as its own failure: anyone can send
+			// one (a stray "%" in the query is enough).
+			if _, err := op.ParseEndSessionRequest(r, p.op.Decoder()); err != nil {
+				http.Error(w, "invalid request", http.StatusBadRequest)
+				return
+			}
 		case pathAuthorize, pathCallback:
 			if err := r.ParseForm(); err != nil {
 				http.Error(w, "invalid request", http.StatusBadRequest)

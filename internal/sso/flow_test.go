@@ -424,6 +424,7 @@ func TestFlowRefusedRequests(t *testing.T) {
 		{"foreign post-logout address", f.portal + "/end_session?" + url.Values{"client_id": {finagoraID},
 			"post_logout_redirect_uri": {"https://attacker.example/"}}.Encode(), true},
 		{"forged ID token hint", f.portal + "/end_session?id_token_hint=not.a.token", true},
+		{"unreadable logout request", f.portal + "/end_session?state=%zz", true},
 	}
 	// Nothing here is the portal's failure: the provider's library, which
 	// logs through slog's default logger, must not call any of it an error
