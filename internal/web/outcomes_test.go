@@ -1,9 +1,14 @@
 package web
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"fmt"
+	"html"
+	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -161,6 +166,37 @@ func TestClientGoneMidLogin(t *testing.T) {
 	}
 	if got.FailedAttempts != recorded {
 		t.Errorf("%d failures counted on the account, %d in the audit log", got.FailedAttempts, recorded)
+	}
+}
+
+// TestBodyTooSlow: a form whose body does not arrive within the server's
+// read timeout is answered 408 with the translated page, not an empty 200.
+func TestBodyTooSlow(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	srv := httptest.NewUnstartedServer(e.web)
+	srv.Config.ReadTimeout = 300 * time.Millisecond
+	srv.Start()
+	t.Cleanup(srv.Close)
+	for _, path := range []string{"/login", "/password/reset"} {
+		c, err := net.Dial("tcp", srv.Listener.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		// Headers, then the first of a chunked body's chunks, then nothing.
+		fmt.Fprintf(c, "POST %s HTTP/1.1\r\nHost: portal.example\r\nAccept-Language: nl\r\nSec-Fetch-Site: same-origin\r\n"+
+			"Content-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nident", path)
+		c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if want := e.msg(i18n.NL, "error.bad_request"); resp.StatusCode != http.StatusRequestTimeout || !strings.Contains(html.UnescapeString(string(body)), want) {
+			t.Errorf("%s: %d, want 408 with %q:\n%s", path, resp.StatusCode, want, body)
+		}
 	}
 }
 

@@ -255,9 +255,13 @@ func (s *Server) handle(h func(w http.ResponseWriter, r *http.Request) error) ht
 
 func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) {
 	if r.Context().Err() != nil {
-		// The client went away: nobody reads an answer, and whatever the
-		// request was doing was rolled back or finished on its own.
-		s.opts.Log.Debug("client went away", "method", r.Method, "route", r.Pattern, "request_id", RequestID(r.Context()), "err", err)
+		// The client went away, or its request did not arrive within the
+		// server's read timeout, which ends the request's context too.
+		// Whatever the request was doing was rolled back or finished on its
+		// own. A slow client may still read: it is told, and the access log
+		// says 408 rather than an empty 200.
+		s.opts.Log.Debug("request ended before its answer", "method", r.Method, "route", r.Pattern, "request_id", RequestID(r.Context()), "err", err)
+		s.errorPage(w, r, http.StatusRequestTimeout, "error.bad_request", 0)
 		return
 	}
 	var e *Error
@@ -284,12 +288,18 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) 
 	// The route pattern, not the path: a path may hold a password-reset token.
 	s.opts.Log.Log(r.Context(), level, "request failed", "method", r.Method, "route", r.Pattern, "status", e.Status,
 		"request_id", RequestID(r.Context()), "err", err.Error())
+	s.errorPage(w, r, e.Status, e.Key, e.Count)
+}
+
+// errorPage answers the error page with status and key's message (count:
+// a plural message's, see Error).
+func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, status int, key string, count int) {
 	v := s.base(w, r, "error.title")
-	msg := v.T(e.Key)
-	if e.Count > 0 {
-		msg = s.cat.N(v.Lang, e.Key, e.Count)
+	msg := v.T(key)
+	if count > 0 {
+		msg = s.cat.N(v.Lang, key, count)
 	}
-	s.render(w, r, e.Status, "error", struct {
+	s.render(w, r, status, "error", struct {
 		Base
 		Message string
 	}{v, msg})
