@@ -61,7 +61,24 @@ func (p *Provider) wrap(next http.Handler) http.Handler {
 			return
 		case pathKeys:
 			w.Header().Set("Cache-Control", "public, max-age="+strconv.Itoa(int(jwksMaxAge.Seconds())))
-		case pathToken:
+		case pathToken, pathRevoke:
+			// RFC 6749 §3.2, RFC 7009 §2.1: a POST, its parameters in the
+			// body. op reads the address's query too, where a code, a token
+			// or a client's secret would be written into access logs and
+			// proxies' records. (OPTIONS: a browser application's CORS
+			// preflight, which op answers.)
+			if r.Method != http.MethodPost && r.Method != http.MethodOptions {
+				w.Header().Set("Allow", http.MethodPost)
+				writeOAuthError(w, http.StatusMethodNotAllowed, oidc.ErrInvalidRequest().WithDescription("this endpoint takes a POST"))
+				return
+			}
+			if r.Method == http.MethodPost && r.URL.RawQuery != "" {
+				writeOAuthError(w, http.StatusBadRequest, oidc.ErrInvalidRequest().WithDescription("parameters go in the request body, never in the address"))
+				return
+			}
+			if r.URL.Path == pathRevoke || r.Method == http.MethodOptions {
+				break
+			}
 			if err := r.ParseForm(); err != nil {
 				op.RequestError(w, r, oidc.ErrInvalidRequest().WithDescription("cannot parse the form"), nil)
 				return

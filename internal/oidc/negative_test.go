@@ -2,6 +2,7 @@ package oidc
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -349,5 +350,86 @@ func TestAuthorizeLimit(t *testing.T) {
 	}
 	if resp := get("192.0.2.1"); resp == nil || resp.StatusCode != http.StatusFound {
 		t.Errorf("after refused requests: %v", resp)
+	}
+}
+
+// TestParametersOnlyInTheBody: the token and revocation endpoints take a
+// POST with its parameters in the body (RFC 6749 §3.2, RFC 7009 §2.1). A
+// code, a token or a client's secret in the address, where access logs
+// and proxies keep it, is refused and not acted upon.
+func TestParametersOnlyInTheBody(t *testing.T) {
+	e := newTestEnv(t, nil, nil, testClients(""))
+	e.login(t)
+	r := e.rp(t, "rs", "RS256")
+	do := func(method, path string, query, body url.Values) (int, http.Header, map[string]any) {
+		t.Helper()
+		u := e.issuer + path
+		if query != nil {
+			u += "?" + query.Encode()
+		}
+		req, _ := http.NewRequest(method, u, strings.NewReader(body.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth("rs", secret)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var m map[string]any
+		json.NewDecoder(resp.Body).Decode(&m)
+		return resp.StatusCode, resp.Header, m
+	}
+
+	f := e.code(t, r)
+	exchange := url.Values{"grant_type": {"authorization_code"}, "code": {f.code}, "redirect_uri": {rpRedirect}, "code_verifier": {f.verifier}}
+	for _, method := range []string{http.MethodPost, http.MethodGet, http.MethodPut} {
+		code, h, m := do(method, pathToken, exchange, nil)
+		want := http.StatusMethodNotAllowed
+		if method == http.MethodPost {
+			want = http.StatusBadRequest
+		} else if h.Get("Allow") != http.MethodPost {
+			t.Errorf("%s with the code in the address: Allow %q", method, h.Get("Allow"))
+		}
+		if code != want || m["error"] != "invalid_request" {
+			t.Errorf("%s with the code in the address: %d %v, want %d invalid_request", method, code, m, want)
+		}
+	}
+	// The code was not spent (nor taken as replayed): the body's exchange works.
+	tok, err := e.exchange(r, f)
+	if err != nil {
+		t.Fatalf("the exchange in the body after the refused ones: %v", err)
+	}
+
+	for _, tc := range []struct {
+		method      string
+		query, body url.Values
+		want        int
+	}{
+		{http.MethodGet, url.Values{"token": {tok.AccessToken}}, nil, http.StatusMethodNotAllowed},
+		{http.MethodPost, url.Values{"token": {tok.AccessToken}}, nil, http.StatusBadRequest},
+		{http.MethodPost, url.Values{"token_type_hint": {"access_token"}}, url.Values{"token": {tok.AccessToken}}, http.StatusBadRequest},
+	} {
+		if code, _, m := do(tc.method, pathRevoke, tc.query, tc.body); code != tc.want || m["error"] != "invalid_request" {
+			t.Errorf("%s /revoke?%s: %d %v, want %d invalid_request", tc.method, tc.query.Encode(), code, m, tc.want)
+		}
+		if got := e.introspect(t, "rs", tok.AccessToken); got["active"] != true {
+			t.Fatalf("%s /revoke?%s revoked the token: %v", tc.method, tc.query.Encode(), got)
+		}
+	}
+	if code := e.revoke(t, "rs", tok.AccessToken); code != http.StatusOK {
+		t.Errorf("revocation in the body: %d", code)
+	}
+
+	// A browser application's CORS preflight is still answered.
+	req, _ := http.NewRequest(http.MethodOptions, e.issuer+pathToken, nil)
+	req.Header.Set("Origin", "https://spa.example")
+	req.Header.Set("Access-Control-Request-Method", "POST")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 || resp.Header.Get("Access-Control-Allow-Methods") == "" {
+		t.Errorf("preflight: %s %v", resp.Status, resp.Header)
 	}
 }
