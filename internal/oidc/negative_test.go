@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"sesame/internal/store"
 	"sesame/internal/store/storetest"
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
@@ -431,5 +433,64 @@ func TestParametersOnlyInTheBody(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode/100 != 2 || resp.Header.Get("Access-Control-Allow-Methods") == "" {
 		t.Errorf("preflight: %s %v", resp.Status, resp.Header)
+	}
+}
+
+// TestAuthorizeOddCharacters: an authorization request whose state, nonce,
+// login hint, ACR values or code challenge hold what a text column cannot
+// store or a page should not show (bytes that are not UTF-8, a NUL, control
+// characters; outside printable ASCII for state and the challenge) is
+// refused with invalid_request, sent back to the application, on either
+// database. PostgreSQL refused to store them, and the application was sent
+// server_error, logged at ERROR.
+func TestAuthorizeOddCharacters(t *testing.T) {
+	for _, db := range []string{"sqlite", "postgres"} {
+		t.Run(db, func(t *testing.T) {
+			var st store.Store
+			if db == "postgres" {
+				st = pgStores(t, 1)[0]
+			}
+			e := newTestEnv(t, st, nil, testClients(""))
+			e.login(t)
+			for _, tc := range []struct {
+				name   string
+				params map[string]string
+			}{
+				{"state not UTF-8", map[string]string{"state": "\xff\xfe"}},
+				{"state with a NUL", map[string]string{"state": "a\x00b"}},
+				{"state not ASCII", map[string]string{"state": "étape"}},
+				{"nonce not UTF-8", map[string]string{"nonce": "n\xff"}},
+				{"nonce with a NUL", map[string]string{"nonce": "n\x00"}},
+				{"login_hint not UTF-8", map[string]string{"login_hint": "an\xff@peeters.be"}},
+				{"login_hint with a newline", map[string]string{"login_hint": "an@peeters.be\n<b>"}},
+				{"acr_values not UTF-8", map[string]string{"acr_values": "urn:\xff"}},
+				{"acr_values too long", map[string]string{"acr_values": strings.Repeat("urn:x ", 200)}},
+				{"code_challenge not ASCII", map[string]string{"code_challenge": strings.Repeat("é", 22), "code_challenge_method": "S256"}},
+			} {
+				params := map[string]string{"client_id": "rs"}
+				maps.Copy(params, tc.params)
+				u, resp := e.authorize(t, e.authURL(params))
+				if u == nil || u.Query().Get("error") != "invalid_request" || u.Query().Get("iss") != e.issuer {
+					t.Errorf("%s: %v (status %d), want an invalid_request redirect", tc.name, u, resp.StatusCode)
+				}
+			}
+			// What people and applications do send is accepted: an accented
+			// login hint, a nonce in any script, many ui_locales.
+			u, resp := e.authorize(t, e.authURL(map[string]string{"client_id": "rs", "login_hint": "anaïs.dupré@peeters.be",
+				"nonce": "nonce—ß漢字", "ui_locales": strings.Repeat("nl-BE fr ", 40)}))
+			if u == nil || u.Query().Get("code") == "" {
+				t.Errorf("a request in proper UTF-8: %v (status %d), want a code", u, resp.StatusCode)
+			}
+			// An id from an address (the login page's ?authz=, the
+			// callback's ?id=) that cannot be one is unknown, not a failure.
+			for _, id := range []string{"\xff\xfe", "a\x00b", strings.Repeat("é", 16), strings.Repeat("x", 31), strings.Repeat("x", 33)} {
+				if _, err := e.p.Request(context.Background(), id); !errors.Is(err, ErrUnknownRequest) {
+					t.Errorf("Request(%q): %v, want ErrUnknownRequest", id, err)
+				}
+				if u, resp := e.authorize(t, e.issuer+pathCallback+"?id="+url.QueryEscape(id)); u != nil || resp.StatusCode != http.StatusBadRequest {
+					t.Errorf("callback with id %q: %v (status %d), want 400", id, u, resp.StatusCode)
+				}
+			}
+		})
 	}
 }

@@ -340,7 +340,7 @@ func (p *Provider) Request(ctx context.Context, id string) (Request, error) {
 }
 
 func (p *Provider) pending(ctx context.Context, id string) (store.OIDCAuthRequest, *client, error) {
-	if id == "" || len(id) > 100 {
+	if !requestID(id) {
 		return store.OIDCAuthRequest{}, nil, ErrUnknownRequest
 	}
 	r, err := p.st.GetOIDCAuthRequest(ctx, id)

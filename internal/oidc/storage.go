@@ -2,11 +2,14 @@ package oidc
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
@@ -141,8 +144,16 @@ func (s *storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, 
 	for _, t := range req.UILocales {
 		locales = append(locales, t.String())
 	}
-	if len(req.State) > 1024 || len(req.Nonce) > 1024 || len(req.LoginHint) > 1024 {
-		return nil, oidc.ErrInvalidRequest().WithDescription("state, nonce or login_hint too long")
+	if len(req.State) > 1024 || len(req.Nonce) > 1024 || len(req.LoginHint) > 1024 || len(strings.Join(req.ACRValues, " ")) > 1024 {
+		return nil, oidc.ErrInvalidRequest().WithDescription("state, nonce, login_hint or acr_values too long")
+	}
+	if !vschars(req.State) || !vschars(req.CodeChallenge) || !printable(req.Nonce) || !printable(req.LoginHint) || !printable(strings.Join(req.ACRValues, " ")) {
+		// Stored as text, which PostgreSQL refuses when it is not UTF-8 or
+		// holds a NUL, and login_hint is shown in the login page's form.
+		return nil, oidc.ErrInvalidRequest().WithDescription("state, code_challenge, nonce, login_hint or acr_values holds characters not allowed")
+	}
+	if len(locales) > maxLocales {
+		locales = locales[:maxLocales]
 	}
 	now := p.now().UTC()
 	if st, ok := ctx.Value(stateKey{}).(*reqState); ok {
@@ -159,7 +170,7 @@ func (s *storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, 
 		}
 	}
 	r := store.OIDCAuthRequest{
-		ID: randomToken(24), ClientID: c.cfg.ID, RedirectURI: req.RedirectURI, Scopes: c.allowedScopes(req.Scopes),
+		ID: randomToken(requestIDBytes), ClientID: c.cfg.ID, RedirectURI: req.RedirectURI, Scopes: c.allowedScopes(req.Scopes),
 		State: req.State, Nonce: req.Nonce, CodeChallenge: req.CodeChallenge, Prompt: prompt, MaxAge: maxAge,
 		LoginHint: req.LoginHint, UILocales: locales, ACRValues: req.ACRValues, Created: now, Expires: now.Add(requestLifetime),
 	}
@@ -174,6 +185,9 @@ func (s *storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, 
 func (s *storage) AuthRequestByID(ctx context.Context, id string) (op.AuthRequest, error) {
 	// Typed errors: op logs a plain one as its own failure (server_error,
 	// at ERROR), and anyone can send a browser here with any id.
+	if !requestID(id) {
+		return nil, oidc.ErrInvalidRequest().WithDescription("unknown authorization request")
+	}
 	r, err := s.p.st.GetOIDCAuthRequest(ctx, id)
 	if err != nil {
 		return nil, oidc.ErrInvalidRequest().WithDescription("unknown authorization request").WithParent(s.seen(ctx, err))
@@ -578,3 +592,51 @@ func (tokenCrypto) Encrypt(s string) (string, error) {
 // as a JWT (an ID token must not pass for an access token); a value with a
 // colon splits into three parts, which op refuses.
 func (tokenCrypto) Decrypt(s string) (string, error) { return s + ":", nil }
+
+// requestIDBytes is the randomness of an authorization request's id.
+const requestIDBytes = 24
+
+// requestID reports whether id may name an authorization request: what
+// randomToken(requestIDBytes) makes. Anything else, from an address or a
+// form, is not looked up (PostgreSQL refuses text that is not UTF-8).
+func requestID(id string) bool {
+	if len(id) != base64.RawURLEncoding.EncodedLen(requestIDBytes) {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// maxLocales is how many of ui_locales are kept: the first ones are the
+// person's preference, and the portal speaks three languages.
+const maxLocales = 8
+
+// vschars reports whether s is RFC 6749's VSCHARs (printable ASCII,
+// %x20-7E): the grammar of state (Appendix A.5), and a superset of a PKCE
+// code challenge's (RFC 7636 §4.2).
+func vschars(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// printable reports whether s is UTF-8 without control characters.
+func printable(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return false
+		}
+	}
+	return true
+}
