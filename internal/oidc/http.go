@@ -89,6 +89,12 @@ func (p *Provider) wrap(next http.Handler) http.Handler {
 				op.RequestError(w, r, oidc.ErrUnsupportedGrantType().WithDescription("only authorization_code and refresh_token"), nil)
 				return
 			}
+			// No client authenticates with a signed assertion; op would
+			// answer one with server_error (500, at ERROR) for a refresh.
+			if r.PostForm.Has("client_assertion") || r.PostForm.Has("client_assertion_type") {
+				writeOAuthError(w, http.StatusUnauthorized, oidc.ErrInvalidClient().WithDescription("client assertions are not accepted: authenticate with the client secret"))
+				return
+			}
 		case pathEndSession:
 			// op answers a request it cannot parse or decode with 500, and
 			// the portal would log it as its own failure: anyone can send
@@ -116,6 +122,11 @@ func (p *Provider) wrap(next http.Handler) http.Handler {
 				if r.Form.Get("request_uri") != "" && p.refuseRequestURI(w, r) {
 					return
 				}
+			} else if !requestID(r.Form.Get("id")) {
+				// op logs a callback without an id as its own failure
+				// (server_error, at ERROR); anyone can send one.
+				http.Error(w, "invalid request: unknown authorization request", http.StatusBadRequest)
+				return
 			}
 		}
 		next.ServeHTTP(w, r)

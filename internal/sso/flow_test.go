@@ -421,6 +421,8 @@ func TestFlowRefusedRequests(t *testing.T) {
 		{"unknown client", authorize(with("client_id", "nobody")), false},
 		{"no parameters", f.portal + "/authorize", false},
 		{"unknown pending request", f.portal + "/authorize/callback?id=" + strings.Repeat("x", 32), false},
+		{"callback without an id", f.portal + "/authorize/callback", false},
+		{"callback with an id given twice", f.portal + "/authorize/callback?id=&id=" + strings.Repeat("x", 32), false},
 		{"foreign post-logout address", f.portal + "/end_session?" + url.Values{"client_id": {finagoraID},
 			"post_logout_redirect_uri": {"https://attacker.example/"}}.Encode(), true},
 		{"forged ID token hint", f.portal + "/end_session?id_token_hint=not.a.token", true},
@@ -450,6 +452,26 @@ func TestFlowRefusedRequests(t *testing.T) {
 					t.Errorf("not the portal's page (CSP %q):\n%s", b.csp, b.body)
 				}
 			})
+		}
+	}
+
+	// A client assertion (no client has keys to sign one) is refused as
+	// such, whatever the grant.
+	for _, grant := range []url.Values{
+		{"grant_type": {"refresh_token"}, "refresh_token": {strings.Repeat("A", 43)}},
+		{"grant_type": {"authorization_code"}, "code": {strings.Repeat("A", 43)}, "redirect_uri": {app + "/callback"}},
+	} {
+		grant.Set("client_id", finagoraID)
+		grant.Set("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+		grant.Set("client_assertion", "eyJhbGciOiJSUzI1NiJ9.e30.c2ln")
+		resp, err := f.client().PostForm(f.portal+"/oauth/token", grant)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(string(body), `"invalid_client"`) {
+			t.Errorf("%s with a client assertion: %d %s; want 401 invalid_client", grant.Get("grant_type"), resp.StatusCode, body)
 		}
 	}
 
