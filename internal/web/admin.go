@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"sesame/internal/account"
 	"sesame/internal/admin"
@@ -120,7 +121,8 @@ func accountID(r *http.Request) (int64, error) {
 	return id, nil
 }
 
-// query reads one query parameter, bounded; duplicates are refused.
+// query reads one query parameter, bounded and clean UTF-8 without NUL
+// (as parseForm's fields: a page may show it again); duplicates are refused.
 func query(r *http.Request, name string, max int) (string, error) {
 	vs := r.URL.Query()[name]
 	switch {
@@ -130,6 +132,8 @@ func query(r *http.Request, name string, max int) (string, error) {
 		return "", badRequest(fmt.Errorf("parameter %s given %d times", name, len(vs)))
 	case len(vs[0]) > max:
 		return "", badRequest(fmt.Errorf("parameter %s too long", name))
+	case !utf8.ValidString(vs[0]) || strings.ContainsRune(vs[0], 0):
+		return "", badRequest(fmt.Errorf("parameter %s is not clean UTF-8", name))
 	}
 	return vs[0], nil
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"sesame/internal/account"
 	"sesame/internal/admin"
@@ -552,7 +553,10 @@ func TestConsoleBadInput(t *testing.T) {
 		"/admin/accounts/99999999999999999999999":                             404,
 		fmt.Sprintf("/admin/accounts/%d/delete", jan):                         404,
 		fmt.Sprintf("/admin/accounts/%d/../../admin", jan):                    404, // cleaned by the mux to /admin/admin
-		fmt.Sprintf("/admin/accounts/%d?done=%%00", jan):                      200,
+		fmt.Sprintf("/admin/accounts/%d?done=%%00", jan):                      400,
+		fmt.Sprintf("/admin/accounts/%d?done=nothing", jan):                   200,
+		"/admin/audit?from=%ff":                                               400,
+		"/admin/audit?to=%c0%80":                                              400,
 		"/admin/audit?from=2026-13-01":                                        400,
 		"/admin/audit?from=yesterday":                                         400,
 		"/admin/audit?from=2026-11-30&to=2026-11-01":                          400,
@@ -566,6 +570,8 @@ func TestConsoleBadInput(t *testing.T) {
 			t.Errorf("GET %s: %d, want %d\n%.300s", path, st, want, body)
 		} else if strings.Contains(body, "<script>alert(1)") {
 			t.Errorf("GET %s: the query is echoed unescaped", path)
+		} else if !utf8.ValidString(body) {
+			t.Errorf("GET %s: the page is not UTF-8 (the query echoed raw)", path)
 		}
 	}
 
