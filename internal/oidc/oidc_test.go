@@ -326,6 +326,13 @@ func (e *testEnv) post(t testing.TB, path, clientID string, form url.Values) (in
 	if clientID != "" {
 		req.SetBasicAuth(clientID, secret)
 	}
+	code, _, m := send(t, req)
+	return code, m
+}
+
+// send does req and reads its answer's JSON.
+func send(t testing.TB, req *http.Request) (int, http.Header, map[string]any) {
+	t.Helper()
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -333,7 +340,7 @@ func (e *testEnv) post(t testing.TB, path, clientID string, form url.Values) (in
 	defer resp.Body.Close()
 	var m map[string]any
 	json.NewDecoder(resp.Body).Decode(&m)
-	return resp.StatusCode, m
+	return resp.StatusCode, resp.Header, m
 }
 
 func (e *testEnv) introspect(t testing.TB, clientID, token string) map[string]any {
